@@ -13,14 +13,16 @@ from pathlib import Path
 class ContentError(Exception):
     """Training content that cannot be loaded or fails validation.
 
-    `str(error)` reads like "quiz/species.yaml, question 'species-x': no choice is
-    marked correct". `file` is the path relative to the content root when known.
+    Preferred form: ``ContentError(file, problem, line=..., item=...)``, whose message
+    reads like "quiz/species.yaml, line 12, question 'species-x': no choice is marked
+    correct". A single ready-made message (``ContentError("platforms.yaml, line 3: ...")``)
+    is accepted too. `file` is the path relative to the content root when known.
     """
 
     def __init__(
         self,
         file: str | Path,
-        problem: str,
+        problem: str | None = None,
         *,
         line: int | None = None,
         item: str | None = None,
@@ -29,6 +31,9 @@ class ContentError(Exception):
         self.problem = problem
         self.line = line
         self.item = item
+        if problem is None:
+            super().__init__(self.file)
+            return
         where = self.file
         if line is not None:
             where += f", line {line}"
