@@ -1,0 +1,1 @@
+"""Takedown referrals by signed webhook: Standard Webhooks signing, SSRF-safe delivery."""
