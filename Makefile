@@ -1,0 +1,57 @@
+# Two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+export CYBERSPOTTER_DATA_DIR ?= ./var
+
+.PHONY: run test test-postgres setup lint messages translations bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(STAMP)
+
+setup: $(STAMP)
+
+## make run: set up, migrate, load demo data, serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/cyberspotter migrate
+	$(BIN)/cyberspotter demo
+	@echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
+	$(BIN)/cyberspotter serve --host 127.0.0.1 --port 8000
+
+## make test: set up with the test extras and run the whole suite (SQLite; PostgreSQL too when
+## CYBERSPOTTER_TEST_POSTGRES_URL is set)
+test: $(TEST_STAMP)
+	CYBERSPOTTER_ENV=test $(BIN)/pytest -n 2 --dist loadfile
+	@if [ -n "$$CYBERSPOTTER_TEST_POSTGRES_URL" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		CYBERSPOTTER_ENV=test CYBERSPOTTER_TEST_ENGINE=postgres $(BIN)/pytest -n 2 --dist loadfile -m "not e2e and not fuzz"; \
+	fi
+
+test-postgres: $(TEST_STAMP)
+	CYBERSPOTTER_ENV=test CYBERSPOTTER_TEST_ENGINE=postgres \
+	CYBERSPOTTER_TEST_POSTGRES_URL=$${CYBERSPOTTER_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres} \
+	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e and not fuzz"
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+## make messages: extract translatable strings and update the catalogues under app/locales/
+messages: $(TEST_STAMP)
+	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -o app/locales/messages.pot app
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/locales/messages.pot -d app/locales
+translations: messages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,101 @@
+"""The `cyberspotter` command: migrate, serve, worker, create-user, demo."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+from app.db import make_database
+from app.models import Role
+
+cli = typer.Typer(help="Cyber Spotter: spot wildlife trafficking online.", no_args_is_help=True,
+                  add_completion=False)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Serve the web app and the API (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    _configure_logging(settings.log_level)
+    if workers > 1 and settings.is_sqlite:
+        raise typer.BadParameter("several worker processes need PostgreSQL; SQLite serves one", param_hint="--workers")
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+@cli.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="E-mail address (the login).")],
+    password: Annotated[str, typer.Option(help="At least 12 characters.")],
+    role: Annotated[Role, typer.Option(help="volunteer, expert or admin.")] = Role.volunteer,
+    name: Annotated[str | None, typer.Option(help="Display name (defaults to the e-mail's local part).")] = None,
+) -> None:
+    """Create an account with a role."""
+    from app.errors import DomainError
+    from app.services import accounts, audit
+
+    settings = get_settings()
+    database = make_database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            user = accounts.register(session, email=email, password=password,
+                                     display_name=name or email.split("@")[0])
+            if role != Role.volunteer:
+                user.role = role
+                session.add(user)
+                audit.record(session, action="user.role_changed", entity_type="user", entity_id=user.id,
+                             actor_label="cli", before={"role": "volunteer"}, after={"role": role.value})
+            typer.echo(f"Created {user.email} ({role.value}), id {user.id}.")
+    except DomainError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        database.dispose()
+
+
+@cli.command()
+def demo() -> None:
+    """Load demo data (idempotent) and print the demo logins."""
+    from app.demo import load_demo
+    from app.main import load_training_content
+
+    settings = get_settings()
+    database = make_database(settings.database_url)
+    try:
+        context = load_demo(database, settings, load_training_content(settings))
+    finally:
+        database.dispose()
+    typer.echo("Demo data loaded. Log in at " + settings.base_url + " with:")
+    for line in context.notes:
+        typer.echo("  " + line)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Typed dependencies: each name says what the route gets, and the checks come with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import Database
+from app.errors import DomainError, Forbidden, NotAuthenticated
+from app.i18n import _
+from app.models import Company, Role, User, UserSession, utcnow
+from app.security import hash_api_key
+from app.services import accounts
+
+SESSION_COOKIE = "cs_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request is the transaction: one commit when the route returns, a rollback on error."""
+    database: Database = request.app.state.db
+    with database.session(write=request.method not in SAFE_METHODS) as session:
+        try:
+            yield session
+            session.commit()
+        except DomainError as error:
+            if error.commit:
+                session.commit()
+            else:
+                _rollback_keeping_objects(session)
+            raise
+        except BaseException:
+            _rollback_keeping_objects(session)
+            raise
+
+
+def _rollback_keeping_objects(session: Session) -> None:
+    # Detach first: a rollback would expire the current user, and the error page still shows them.
+    session.expunge_all()
+    session.rollback()
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is an error answer.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def is_api_request(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def get_optional_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    """The person behind this request: the API reads only the Bearer token, pages only the cookie."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    if is_api_request(request):
+        token, kind = _bearer_token(request), "api"
+    else:
+        token, kind = request.cookies.get(SESSION_COOKIE), "web"
+    found = accounts.user_for_token(session, token=token, kind=kind, settings=settings) if token else None
+    user, user_session = found if found else (None, None)
+    request.state.user = user
+    request.state.user_session = user_session
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def require_user(user: OptionalUser) -> User:
+    if user is None:
+        raise NotAuthenticated(_("Please log in first."))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+def current_session(request: Request, user: CurrentUser) -> UserSession:
+    return request.state.user_session
+
+
+CurrentSession = Annotated[UserSession, Depends(current_session)]
+
+
+def require_expert(user: CurrentUser) -> User:
+    if user.role not in (Role.expert, Role.admin):
+        raise Forbidden(_("This page is for Coalition experts."))
+    return user
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != Role.admin:
+        raise Forbidden(_("This page is for admins."))
+    return user
+
+
+def require_certified(user: CurrentUser) -> User:
+    """Reporting needs a current certification; experts and admins are not gated."""
+    if user.role in (Role.expert, Role.admin):
+        return user
+    if user.certified_until is None or user.certified_until <= utcnow():
+        raise Forbidden(
+            _("Reporting opens once you have passed the training quiz. Start with the lessons at /training."),
+            code="certification_required",
+            extra={"training_url": "/training"},
+        )
+    return user
+
+
+CurrentExpert = Annotated[User, Depends(require_expert)]
+CurrentAdmin = Annotated[User, Depends(require_admin)]
+CertifiedVolunteer = Annotated[User, Depends(require_certified)]
+
+
+def require_company(request: Request, session: SessionDep) -> Company:
+    token = _bearer_token(request)
+    company = None
+    if token:
+        company = session.execute(select(Company).where(Company.api_key_hash == hash_api_key(token))).scalars().first()
+    if company is None or not company.active:
+        raise NotAuthenticated(_("A valid company API key is required (Authorization: Bearer <key>)."))
+    return company
+
+
+CompanyClient = Annotated[Company, Depends(require_company)]

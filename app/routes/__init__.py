@@ -1,0 +1,15 @@
+"""Routers, one module per audience, each guarded once at the router."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_routers(app: FastAPI) -> None:
+    from app.routes import account, admin, api, ops, public
+
+    app.include_router(ops.router)
+    app.include_router(api.router)
+    app.include_router(public.router)
+    app.include_router(account.router)
+    app.include_router(admin.router)

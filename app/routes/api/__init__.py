@@ -1,0 +1,16 @@
+"""The JSON API under /api/v1: versioned, documented at /docs, the contract in design/api.md."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from app.routes.api import admin_users, auth, me
+
+# Declares the Bearer scheme in the OpenAPI document; the check itself lives in app.deps.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(oauth2_scheme)])
+router.include_router(auth.router)
+router.include_router(me.router)
+router.include_router(admin_users.router)
