@@ -49,8 +49,7 @@ lint: $(TEST_STAMP)
 
 ## make messages: extract translatable strings and update the catalogues under app/locales/
 messages: $(TEST_STAMP)
-	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -o app/locales/messages.pot app
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/locales/messages.pot -d app/locales
+	$(BIN)/python -m app.i18n_catalogues
 translations: messages
 
 clean:
