@@ -27,7 +27,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -538,12 +538,29 @@ class _Progress:
     truncated: bool = False
 
 
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as received, never decoded. A network response is streamed; a response
+    an httpx.MockTransport built from bytes is already in memory."""
+    if response.is_stream_consumed:
+        if response.content:
+            yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
 def _url_host(ip: IPAddress) -> str:
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
 def _describe(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    """The most telling text in an exception chain (httpx's ReadError often has none)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
 
 
 class WebhookTransport:
@@ -680,7 +697,7 @@ class WebhookTransport:
                 ) as response:
                     progress.status_code = response.status_code
                     progress.headers = dict(response.headers)
-                    async for chunk in response.aiter_raw():
+                    async for chunk in _raw_chunks(response):
                         room = max_response_bytes - len(progress.body)
                         if len(chunk) > room:
                             progress.body += chunk[:room]
