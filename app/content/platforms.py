@@ -37,9 +37,9 @@ from typing import Any
 
 import idna
 import tldextract
-import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
+from app.content._yaml import LINE_KEY, line_of, load_yaml, strip_lines
 from app.content.errors import ContentError
 
 PLATFORM_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -307,36 +307,6 @@ _PLATFORM_KEYS = frozenset(
 )  # fmt: skip
 
 
-def _find_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:
-    """The first mapping key that repeats (YAML would silently keep the last), with its line."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    return key_node.value, key_node.start_mark.line + 1
-                seen.add(key_node.value)
-            found = _find_duplicate_key(value_node)
-            if found:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found = _find_duplicate_key(item)
-            if found:
-                return found
-    return None
-
-
-def _platform_lines(root: yaml.Node | None) -> list[int | None]:
-    """1-based line of each entry of the top-level `platforms` list, in order."""
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key_node, value_node in root.value:
-        if getattr(key_node, "value", None) == "platforms" and isinstance(value_node, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value_node.value]
-    return []
-
-
 def _template_fields(template: str) -> set[str]:
     """Field names of a str.format template; ValueError for conversions, specs or indexing."""
     names: set[str] = set()
@@ -484,22 +454,10 @@ def load_platforms(path: Path) -> PlatformCatalogue:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ContentError(file, "the file is missing") from None
-    try:
-        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ContentError(
-            file, f"invalid YAML: {exc.problem or exc.context}", line=mark.line + 1 if mark else None
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise ContentError(file, f"invalid YAML: {exc}") from exc
-    duplicate = _find_duplicate_key(root_node) if root_node is not None else None
-    if duplicate:
-        raise ContentError(file, f"key {duplicate[0]!r} appears twice in one mapping", line=duplicate[1])
+    data = load_yaml(text, file)  # ContentError with the line for bad YAML and repeated keys
     if not isinstance(data, dict):
         raise ContentError(file, "the file must be a mapping with 'global_tracking_params' and 'platforms'")
-    unknown = set(data) - _TOP_LEVEL_KEYS
+    unknown = set(data) - _TOP_LEVEL_KEYS - {LINE_KEY}
     if unknown:
         raise ContentError(file, f"unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}")
     try:
@@ -509,13 +467,13 @@ def load_platforms(path: Path) -> PlatformCatalogue:
     raw_platforms = data.get("platforms")
     if not isinstance(raw_platforms, list) or not raw_platforms:
         raise ContentError(file, "'platforms' must be a non-empty list")
-    lines = _platform_lines(root_node)
 
     platforms: list[Platform] = []
     ids: dict[str, int | None] = {}
     owners: dict[str, str] = {}
     for index, raw in enumerate(raw_platforms):
-        line = lines[index] if index < len(lines) else None
+        line = line_of(raw)
+        raw = strip_lines(raw)
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         item = f"platform {raw_id!r}" if isinstance(raw_id, str) and raw_id else f"platform #{index + 1}"
         try:
