@@ -55,9 +55,18 @@ class Settings(BaseSettings):
     webhook_per_endpoint: int = 4
     webhook_disable_after_days: int = 5
     evidence_link_days: int = 7
+    webhook_secret_grace_hours: int = 24  # the old secret keeps signing this long after a rotation
+    webhook_lease_seconds: int = 60  # a claimed message is taken over when its worker is silent this long
+    webhook_poll_seconds: float = 1.0  # how often an idle dispatcher looks for due messages
+    webhook_shutdown_seconds: float = 20.0  # how long a stopping dispatcher lets sends in flight finish
 
     # Data protection
     evidence_retention_days: int = 730
+    # Figures shown to volunteers about other people: smaller counts are shown as "fewer than N".
+    public_min_count: int = 5
+
+    # Programme figures
+    referral_answer_days: int = 7  # a referral with no outcome after this many days is "unanswered"
 
     log_level: str = "INFO"
 
