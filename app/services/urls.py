@@ -103,8 +103,11 @@ _KEY_PLAIN = _plain_re(_QUERY_KEY_SAFE)
 _VALUE_PLAIN = _plain_re(_QUERY_VALUE_SAFE)
 _HEX = frozenset("0123456789abcdefABCDEF")
 
-# Whitespace, control characters and backslashes never occur in a URL someone copied.
-_FORBIDDEN_RE = re.compile(r"[\s\x00-\x1f\x7f\\]")
+# Whitespace, control characters and backslashes never occur in a URL someone copied;
+# invisible formatting characters (zero-width, bidirectional overrides) only disguise one.
+_FORBIDDEN_RE = re.compile(r"[\s\x00-\x1f\x7f\\\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Copying from apps sometimes brings a zero-width space or byte-order mark along.
+_INVISIBLE_EDGES = "\u200b\u200c\u200d\u2060\ufeff"
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 # "ebay.com:8080/x" is a host and a port, not the scheme "ebay.com".
 _HOST_PORT_RE = re.compile(r"^[^/?#:@]*\.[^/?#:@]*:\d*(?:[/?#]|$)")
@@ -330,7 +333,7 @@ def canonicalize(
     wins over the catalogue. An id the catalogue does not know is reported as is,
     with the id as its name. Raises InvalidListingURL.
     """
-    text = (url or "").strip()
+    text = (url or "").strip().strip(_INVISIBLE_EDGES).strip()
     if not text:
         raise _refuse("empty")
     if len(text) > MAX_URL_LENGTH:

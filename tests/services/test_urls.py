@@ -272,6 +272,8 @@ REFUSALS = [
     ("https://ebay.com/\x00", "malformed"),
     ("https://ebay.com/itm/1\u30002", "malformed"),
     ("https://ebay.com:99999/", "malformed"),
+    ("https://ebay.com/itm/1\u202e2", "malformed"),
+    ("https://eb\u200bay.com/itm/1", "malformed"),
     ("https://ebay.com:abc/", "malformed"),
     ("", "empty"),
     ("   ", "empty"),
@@ -295,6 +297,12 @@ def test_refusals(catalogue: PlatformCatalogue, url: str, code: str) -> None:
     assert code in ERROR_CODES
     assert isinstance(caught.value, ValueError)
     assert str(caught.value) == caught.value.message and len(caught.value.message) > 10
+
+
+def test_invisible_characters_around_a_pasted_url_are_trimmed(catalogue: PlatformCatalogue) -> None:
+    result = canonicalize("\ufeff\u200b https://www.ebay.com/itm/123456789012\u200b\n", catalogue)
+    assert result.canonical_url == "https://ebay.com/itm/123456789012"
+    assert result.original_url == "https://www.ebay.com/itm/123456789012"
 
 
 def test_refusal_messages_say_what_is_wrong(catalogue: PlatformCatalogue) -> None:
