@@ -457,7 +457,12 @@ def resolve_and_check(
     addresses: list[IPAddress] = []
     for answer in answers:
         text = str(answer).split("%", 1)[0]  # getaddrinfo adds %scope to link-local IPv6
-        ip = ipaddress.ip_address(text)
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            raise UnsafeTargetError(
+                "unresolvable", _("The name %(host)s resolved to something that is no address.", host=name)
+            ) from None
         if ip not in addresses:
             addresses.append(ip)
     if not addresses:

@@ -545,7 +545,7 @@ class Server:
         self._tasks: set[asyncio.Task] = set()
 
     async def __aenter__(self) -> Server:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl_context)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -561,6 +561,10 @@ class Server:
         self._tasks.add(task)
         self.connections += 1
         try:
+            if self.ssl_context is not None:
+                # TLS inside the handler, so a refused handshake is this task's business
+                # rather than an error the event loop reports on its own.
+                await writer.start_tls(self.ssl_context)
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):
@@ -570,7 +574,7 @@ class Server:
             body = await reader.readexactly(length)
             self.requests.append((head, body))
             await self.handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             writer.close()

@@ -151,11 +151,7 @@ def test_secrets_must_be_a_sequence_of_secrets() -> None:
 def test_any_utf8_body_verifies(body: str, msg_id: str) -> None:
     secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
     data = body.encode()
-    headers = {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(time.time())),
-        "webhook-signature": signing.sign(
-            secrets=[secret], msg_id=msg_id, timestamp=int(time.time()), body=data
-        ),
-    }
+    headers = signing.build_headers(
+        secrets=[secret], msg_id=msg_id, timestamp=int(time.time()), body=data, user_agent="test"
+    )
     Webhook(secret).verify(data, headers, json_parse=False)
