@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import DomainError, NotAuthenticated
@@ -138,6 +139,16 @@ async def handle_validation_error(request: Request, error: Exception) -> Respons
     return _html_error(request, 422, summary)
 
 
+async def handle_database_unavailable(request: Request, error: Exception) -> Response:
+    """The database is down or unreachable: say so (503), and let clients retry, instead of a bare 500."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__)
+    headers = {"Retry-After": "30"}
+    if wants_json(request):
+        return JSONResponse({"detail": _status_message(503), "code": "database_unavailable"}, status_code=503,
+                            headers=headers)
+    return _html_error(request, 503, _status_message(503), headers)
+
+
 async def handle_unexpected(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     if wants_json(request):
@@ -149,4 +160,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(OperationalError, handle_database_unavailable)
     app.add_exception_handler(Exception, handle_unexpected)
