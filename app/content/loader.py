@@ -6,34 +6,20 @@ ContentError naming the file, the line or id, and what is wrong.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from typing import Any
 
 from app.content.catalogues import load_code_words, load_species
 from app.content.errors import ContentError
 from app.content.lessons import load_lessons
 from app.content.models import DEFAULT_LANG, TrainingContent
+from app.content.platforms import load_platforms
 from app.content.quiz import load_question_translations, load_quiz
 
 PLATFORMS_FILE = "platforms.yaml"
 
 
-def _load_platforms(root: Path) -> Any:
-    # The platform catalogue is optional for content trees without one (tests,
-    # translations in progress); the shipped tree has it.
-    path = root / PLATFORMS_FILE
-    if not path.is_file():
-        return None
-    if importlib.util.find_spec("app.content.platforms") is None:
-        return None
-    from app.content.platforms import load_platforms
-
-    return load_platforms(path)
-
-
 def load_content(root: Path) -> TrainingContent:
-    """Load lessons, quiz, translations and catalogues from `root`."""
+    """Load lessons, quiz, translations and the species, code-word and platform catalogues."""
     root = Path(root)
     if not root.is_dir():
         raise ContentError(str(root), "the training content folder does not exist")
@@ -48,5 +34,5 @@ def load_content(root: Path) -> TrainingContent:
         question_translations=translations,
         species=species,
         code_words=code_words,
-        platforms=_load_platforms(root),
+        platforms=load_platforms(root / PLATFORMS_FILE),
     )

@@ -13,6 +13,8 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from app.content.platforms import PlatformCatalogue
+
 DEFAULT_LANG = "en"
 # English is the source language; these may carry translations.
 TRANSLATION_LANGS: tuple[str, ...] = ("fr", "de", "zh")
@@ -165,7 +167,7 @@ class TrainingContent(BaseModel):
     question_translations: dict[str, dict[str, QuestionTranslation]] = {}
     species: tuple[Species, ...]
     code_words: tuple[CodeWord, ...]
-    platforms: Any = None
+    platforms: PlatformCatalogue
 
     _localized_questions: dict[str, dict[str, Localized[Question]]] = PrivateAttr(default_factory=dict)
 
