@@ -1,0 +1,571 @@
+"""The webhook dispatcher: claims due outbox messages, sends them, records every attempt.
+
+One `Dispatcher.run()` loop per process (inside `cyberspotter serve`, or as
+`cyberspotter worker`). Each round it claims the messages that are due and that it has
+room for, starts one send per message, and goes back to sleep until a send finishes,
+the poll interval passes, or it is asked to stop.
+
+Claiming. A message is due when it is `pending` and `next_attempt_at <= now`, or
+`delivering` with an expired lease (its worker died: at least once, it is sent again).
+On PostgreSQL the candidates are selected `FOR UPDATE SKIP LOCKED`, so several workers
+never claim one message; on SQLite the write transaction (BEGIN IMMEDIATE) serialises
+claims. Either way the claim is a conditional UPDATE that only succeeds while the row
+is still due, and it sets `lease_owner` and `lease_expires_at`.
+
+Room. At most `webhook_concurrency` sends at once, and `webhook_per_endpoint` per
+company. Room is counted *before* claiming: a claimed message starts sending at once,
+so its lease never ticks away while it queues behind a slow endpoint, and the
+messages of a slow or dead endpoint never take the places of the others.
+
+Database work runs in threads (with their own small limiter, so a busy dispatcher
+never starves the web requests' thread pool), each in a short transaction; the
+network I/O never happens inside a transaction.
+
+Stopping. `stop()` ends claiming; sends in flight get `webhook_shutdown_seconds` to
+finish and be recorded; whatever is still held after that is released (back to
+`pending`, due now) so that another worker takes it over without waiting for the lease.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import secrets as _random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from sqlalchemy import and_, func, or_, select, update
+from sqlmodel import Session
+
+from app import __version__
+from app.config import Settings
+from app.db import Database
+from app.models import Company, DeliveryAttempt, OutboxMessage, Referral, WebhookSecret, utcnow
+from app.webhooks import schedule
+from app.webhooks.net import Resolver, SendResult, WebhookTransport
+from app.webhooks.signing import build_headers
+
+log = logging.getLogger("cyberspotter.webhooks")
+
+USER_AGENT = f"CyberSpotter/{__version__}"
+MAX_ERROR_LENGTH = 500
+# Candidates read per claim round beyond the room we have: some belong to full endpoints.
+CLAIM_OVERSHOOT = 4
+
+
+class MessageStatus:
+    pending = "pending"
+    delivering = "delivering"
+    delivered = "delivered"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+def encode_body(payload: dict[str, Any]) -> bytes:
+    """The exact bytes we sign and send: compact UTF-8 JSON, the same on every attempt."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{_random.token_hex(4)}"
+
+
+def active_secrets(session: Session, company_id: int, now: datetime) -> list[str]:
+    """The company's signing secrets, newest first: the current one plus any still in its grace period."""
+    rows = session.execute(
+        select(WebhookSecret.secret)
+        .where(
+            WebhookSecret.company_id == company_id,
+            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),
+        )
+        .order_by(WebhookSecret.created_at.desc(), WebhookSecret.id.desc())
+    ).scalars()
+    return list(rows)
+
+
+def signed_headers(*, secrets: list[str], msg_id: str, body: bytes, now: datetime) -> dict[str, str]:
+    """Headers of one attempt: `webhook-id` is the message's, the timestamp is new each time."""
+    return build_headers(
+        secrets=secrets, msg_id=msg_id, timestamp=int(now.timestamp()), body=body, user_agent=USER_AGENT
+    )
+
+
+def describe_failure(result: SendResult) -> str | None:
+    """A short sentence for the attempt log: what went wrong, or None for a 2xx."""
+    if result.ok:
+        return result.error  # a 2xx whose body then broke off: delivered, but worth showing
+    if result.status_code is None:
+        return (result.error or "no answer")[:MAX_ERROR_LENGTH]
+    if 300 <= result.status_code < 400:
+        location = result.headers.get("location")
+        where = f" to {location}" if location else ""
+        return f"HTTP {result.status_code}: redirect{where} not followed"[:MAX_ERROR_LENGTH]
+    text = f"HTTP {result.status_code}"
+    if result.error:
+        text += f" ({result.error})"
+    return text[:MAX_ERROR_LENGTH]
+
+
+def response_text(result: SendResult) -> str | None:
+    """The (already size-capped) answer as text for the log; binary garbage shows as U+FFFD."""
+    if not result.body:
+        return None
+    text = result.body.decode("utf-8", errors="replace")
+    return text + "\n[…truncated]" if result.truncated else text
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """Everything a send needs, read in the claim's transaction."""
+
+    id: str
+    company_id: int
+    url: str
+    body: bytes
+    secrets: tuple[str, ...]
+
+
+def record_attempt(
+    session: Session,
+    *,
+    message: OutboxMessage,
+    company: Company,
+    url: str,
+    result: SendResult,
+    attempted_at: datetime,
+    now: datetime,
+    settings: Settings,
+    owned: bool,
+    rng: random.Random | None = None,
+) -> DeliveryAttempt:
+    """Log one attempt and move the message (and its referral and endpoint) on.
+
+    `owned` is False when our lease was lost meanwhile (another worker holds the
+    message): a success still counts (the receiver has it), a failure is only logged.
+    """
+    previous = session.execute(
+        select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.message_id == message.id)
+    ).scalar_one()
+    attempt = DeliveryAttempt(
+        message_id=message.id,
+        company_id=company.id,  # type: ignore[arg-type]
+        attempt_number=previous + 1,
+        attempted_at=attempted_at,
+        url=url[:2048],
+        status_code=result.status_code,
+        latency_ms=result.elapsed_ms,
+        success=result.ok,
+        error=describe_failure(result),
+        response_body=response_text(result),
+    )
+    session.add(attempt)
+    referral = session.get(Referral, message.referral_id) if message.referral_id is not None else None
+    if referral is not None and referral.sent_at is None:
+        referral.sent_at = attempted_at
+
+    if result.ok:
+        if message.status != MessageStatus.delivered:
+            message.status = MessageStatus.delivered
+            message.delivered_at = now
+        _clear_lease(message)
+        message.last_error = None
+        company.last_success_at = now
+        company.failing_since = None
+        if referral is not None:
+            referral.delivered_at = referral.delivered_at or now
+            if referral.status in ("pending", "failed"):
+                referral.status = "delivered"
+    else:
+        message.last_error = attempt.error
+        if company.failing_since is None:
+            company.failing_since = attempted_at
+        if result.status_code == 410:
+            _disable_endpoint(company, now, "The endpoint answered 410 Gone.")
+            if owned:
+                # Not the message's fault: it waits, due, until an admin re-enables the endpoint.
+                message.status = MessageStatus.pending
+                message.next_attempt_at = now
+                _clear_lease(message)
+        elif owned:
+            retry_at = schedule.next_attempt_at(
+                now, attempts_made=message.attempt_count, retry_after=result.retry_after, rng=rng
+            )
+            _clear_lease(message)
+            if retry_at is None:
+                message.status = MessageStatus.failed
+                message.next_attempt_at = None
+                if referral is not None and referral.status == "pending":
+                    referral.status = "failed"
+            else:
+                message.status = MessageStatus.pending
+                message.next_attempt_at = retry_at
+        _disable_if_failing_too_long(company, now, settings)
+    session.add_all([message, company, *([referral] if referral is not None else [])])
+    return attempt
+
+
+def _clear_lease(message: OutboxMessage) -> None:
+    message.lease_owner = None
+    message.lease_expires_at = None
+
+
+def _disable_endpoint(company: Company, now: datetime, reason: str) -> None:
+    if company.endpoint_disabled_at is None:
+        company.endpoint_disabled_at = now
+        company.endpoint_disabled_reason = reason[:300]
+        log.warning("webhook endpoint of company %s disabled: %s", company.id, reason)
+
+
+def _disable_if_failing_too_long(company: Company, now: datetime, settings: Settings) -> None:
+    if company.failing_since is None:
+        return
+    if now - company.failing_since >= timedelta(days=settings.webhook_disable_after_days):
+        _disable_endpoint(
+            company,
+            now,
+            f"No successful delivery for {settings.webhook_disable_after_days} days "
+            f"(failing since {company.failing_since:%Y-%m-%d %H:%M} UTC).",
+        )
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),
+    )
+
+
+def _sendable_company() -> Any:
+    return and_(
+        Company.active.is_(True),
+        Company.endpoint_disabled_at.is_(None),
+        Company.webhook_url.is_not(None),
+        Company.webhook_url != "",
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        transport: WebhookTransport | None = None,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        resolver: Resolver | None = None,
+        rng: random.Random | None = None,
+        db_threads: int = 4,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.clock = clock
+        self.resolver = resolver
+        self.rng = rng
+        self._transport = transport
+        self._own_transport = transport is None
+        self._db_limiter = anyio.CapacityLimiter(db_threads)
+        self._total_room = max(1, settings.webhook_concurrency)
+        self._endpoint_room = max(1, settings.webhook_per_endpoint)
+        self._in_flight: dict[int, int] = {}
+        self._stopping = anyio.Event()
+        self._wake = anyio.Event()
+        self._idle = anyio.Event()
+        self._idle.set()
+        self.sent = 0  # attempts made by this dispatcher (for logs and tests)
+
+    # --- Room (the semaphores) -----------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self._in_flight.values())
+
+    def _room(self) -> int:
+        return self._total_room - self.in_flight
+
+    def _full_companies(self) -> list[int]:
+        return [cid for cid, count in self._in_flight.items() if count >= self._endpoint_room]
+
+    def _take(self, company_id: int) -> None:
+        self._in_flight[company_id] = self._in_flight.get(company_id, 0) + 1
+        self._idle = anyio.Event() if self._idle.is_set() else self._idle
+
+    def _give_back(self, company_id: int) -> None:
+        count = self._in_flight.get(company_id, 0) - 1
+        if count > 0:
+            self._in_flight[company_id] = count
+        else:
+            self._in_flight.pop(company_id, None)
+        if not self._in_flight:
+            self._idle.set()
+        self.wake()
+
+    # --- Control ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due messages now (a send finished, or a message was just written)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop claiming; `run()` returns once the sends in flight are done or released."""
+        self._stopping.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._db_limiter)
+
+    # --- The loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver until `stop()`: claim, send, record, sleep until there is more to do."""
+        if self._transport is None:
+            self._transport = WebhookTransport(max_connections=self._total_room)
+        log.info("webhook dispatcher %s started", self.worker_id)
+        try:
+            async with anyio.create_task_group() as tasks:
+                try:
+                    while not self._stopping.is_set():
+                        try:
+                            claimed = await self.claim_round()
+                        except Exception:
+                            # The database may be restarting: keep the loop alive and try again.
+                            log.exception("webhook dispatcher %s: claiming failed", self.worker_id)
+                            claimed = []
+                        for message in claimed:
+                            tasks.start_soon(self._deliver, message)
+                        if claimed and self._room() > 0:
+                            continue  # more may be due, for endpoints that still have room
+                        await self._sleep()
+                finally:
+                    with anyio.move_on_after(self.settings.webhook_shutdown_seconds, shield=True):
+                        await self._idle.wait()
+                    tasks.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                released = await self._in_thread(self.release_leases)
+                if released:
+                    log.info("webhook dispatcher %s released %s message(s)", self.worker_id, released)
+                if self._own_transport and self._transport is not None:
+                    await self._transport.aclose()
+                    self._transport = None
+            log.info("webhook dispatcher %s stopped", self.worker_id)
+
+    async def _sleep(self) -> None:
+        # A wake-up that came while we were claiming counts: then there is no sleep at all.
+        if not self._wake.is_set():
+            with anyio.move_on_after(self.settings.webhook_poll_seconds):
+                await self._wake.wait()
+        self._wake = anyio.Event()
+
+    async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
+        """Send everything that is due now and wait for the results (tests, CLI `--once`).
+
+        Returns the number of attempts made.
+        """
+        if self._transport is None:
+            self._transport = WebhookTransport(max_connections=self._total_room)
+        before = self.sent
+        try:
+            async with anyio.create_task_group() as tasks:
+                for _ in range(max_rounds):
+                    claimed = await self.claim_round()
+                    if not claimed and not self._in_flight:
+                        break
+                    for message in claimed:
+                        tasks.start_soon(self._deliver, message)
+                    if not claimed:
+                        if self._wake.is_set():
+                            self._wake = anyio.Event()
+                        await self._wake.wait()
+        finally:
+            if self._own_transport and self._transport is not None:
+                await self._transport.aclose()
+                self._transport = None
+        return self.sent - before
+
+    async def claim_round(self) -> list[ClaimedMessage]:
+        room = self._room()
+        if room <= 0:
+            return []
+        claimed: list[ClaimedMessage] = await self._in_thread(self.claim, room, self._full_companies())
+        for message in claimed:
+            self._take(message.company_id)
+        return claimed
+
+    async def _deliver(self, message: ClaimedMessage) -> None:
+        try:
+            await self.send_and_record(message)
+        except Exception:
+            # The lease expires and the message is sent again: nothing is lost.
+            log.exception("webhook message %s: the attempt could not be completed", message.id)
+        finally:
+            self._give_back(message.company_id)
+
+    async def send_and_record(self, message: ClaimedMessage) -> SendResult:
+        assert self._transport is not None
+        attempted_at = self.clock()
+        headers = signed_headers(secrets=list(message.secrets), msg_id=message.id, body=message.body, now=attempted_at)
+        result = await self._transport.send(
+            message.url,
+            body=message.body,
+            headers=headers,
+            allow_private=self.settings.webhook_allow_private_targets,
+            allow_http=self.settings.webhook_allow_http or self.settings.webhook_allow_private_targets,
+            resolver=self.resolver,
+        )
+        self.sent += 1
+        with anyio.CancelScope(shield=True):
+            await self._in_thread(self.record, message, result, attempted_at)
+        if not result.ok:
+            log.info("webhook message %s to company %s failed: %s", message.id, message.company_id,
+                     describe_failure(result))
+        return result
+
+    # --- Database work (in threads) ----------------------------------------------------
+
+    def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
+        """Claim up to `room` due messages, at most the free places of each endpoint."""
+        now = self.clock()
+        candidates = select(OutboxMessage.id, OutboxMessage.company_id).join(
+            Company, Company.id == OutboxMessage.company_id
+        ).where(_due(now), _sendable_company())
+        if full_companies:
+            candidates = candidates.where(OutboxMessage.company_id.not_in(full_companies))
+        candidates = candidates.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(
+            room * CLAIM_OVERSHOOT
+        )
+        if self.database.is_sqlite:
+            # A read first: an idle poll must not take SQLite's write lock every second.
+            with self.database.session() as session:
+                if not session.execute(candidates.limit(1)).first():
+                    return []
+        else:
+            candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
+
+        lease_until = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        with self.database.transaction() as session:
+            chosen: list[str] = []
+            per_company = dict(self._in_flight)
+            for message_id, company_id in session.execute(candidates).all():
+                if len(chosen) >= room:
+                    break
+                if per_company.get(company_id, 0) >= self._endpoint_room:
+                    continue
+                taken = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, _due(now))
+                    .values(
+                        status=MessageStatus.delivering,
+                        lease_owner=self.worker_id,
+                        lease_expires_at=lease_until,
+                        attempt_count=OutboxMessage.attempt_count + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if taken == 1:
+                    chosen.append(message_id)
+                    per_company[company_id] = per_company.get(company_id, 0) + 1
+            if not chosen:
+                return []
+            rows = session.execute(
+                select(OutboxMessage, Company)
+                .join(Company, Company.id == OutboxMessage.company_id)
+                .where(OutboxMessage.id.in_(chosen))
+            ).tuples()
+            claimed = []
+            secrets_by_company: dict[int, list[str]] = {}
+            for message, company in rows:
+                if company.id not in secrets_by_company:
+                    secrets_by_company[company.id] = active_secrets(session, company.id, now)  # type: ignore[index, arg-type]
+                claimed.append(
+                    ClaimedMessage(
+                        id=message.id,
+                        company_id=company.id,  # type: ignore[arg-type]
+                        url=company.webhook_url or "",
+                        body=encode_body(message.payload),
+                        secrets=tuple(secrets_by_company[company.id]),  # type: ignore[index]
+                    )
+                )
+        order = {message_id: index for index, message_id in enumerate(chosen)}
+        return sorted(claimed, key=lambda item: order[item.id])
+
+    def record(self, claimed: ClaimedMessage, result: SendResult, attempted_at: datetime) -> None:
+        now = self.clock()
+        with self.database.transaction() as session:
+            query = select(OutboxMessage).where(OutboxMessage.id == claimed.id)
+            if not self.database.is_sqlite:
+                query = query.with_for_update()
+            message = session.execute(query).scalars().one()
+            company = session.get(Company, claimed.company_id)
+            assert company is not None
+            owned = message.status == MessageStatus.delivering and message.lease_owner == self.worker_id
+            record_attempt(
+                session,
+                message=message,
+                company=company,
+                url=claimed.url,
+                result=result,
+                attempted_at=attempted_at,
+                now=now,
+                settings=self.settings,
+                owned=owned,
+                rng=self.rng,
+            )
+
+    def release_leases(self) -> int:
+        """Give back every message this worker still holds: due again now, for anyone."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            return session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_owner == self.worker_id)
+                .values(status=MessageStatus.pending, next_attempt_at=now, lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+
+# --- Running inside the web app ----------------------------------------------------------
+
+
+def install(app: Any) -> None:
+    """Start one dispatcher with the app (lifespan hooks) when `settings.run_dispatcher` is on."""
+    settings: Settings = app.state.settings
+    if not settings.run_dispatcher:
+        return
+
+    async def start(app: Any) -> None:
+        import asyncio
+
+        dispatcher = Dispatcher(app.state.db, settings)
+        app.state.dispatcher = dispatcher
+        app.state.dispatcher_task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+
+    async def stop(app: Any) -> None:
+        import asyncio
+
+        dispatcher: Dispatcher | None = getattr(app.state, "dispatcher", None)
+        task = getattr(app.state, "dispatcher_task", None)
+        if dispatcher is None or task is None:
+            return
+        dispatcher.stop()
+        try:
+            await asyncio.wait_for(task, timeout=settings.webhook_shutdown_seconds + 10)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("webhook dispatcher did not stop in time; its leases will expire")
+        except Exception:
+            log.exception("webhook dispatcher stopped with an error")
+
+    app.state.startup_hooks.append(start)
+    app.state.shutdown_hooks.append(stop)
