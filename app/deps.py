@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.config import Settings
+from app.content import TrainingContent
 from app.db import Database
 from app.errors import DomainError, Forbidden, NotAuthenticated
-from app.i18n import _
+from app.i18n import _, format_date
 from app.models import Company, Role, User, UserSession, utcnow
 from app.security import hash_api_key
 from app.services import accounts
@@ -122,10 +123,16 @@ def require_certified(user: CurrentUser) -> User:
     if user.role in (Role.expert, Role.admin):
         return user
     if user.certified_until is None or user.certified_until <= utcnow():
+        if user.certified_until is None:
+            message = _("Reporting opens once you have passed the training quiz. Start with the lessons at /training.")
+        else:
+            message = _("Your certification ended on %(date)s. Pass the quiz again at /training to renew it.",
+                        date=format_date(user.certified_until))
         raise Forbidden(
-            _("Reporting opens once you have passed the training quiz. Start with the lessons at /training."),
+            message,
             code="certification_required",
-            extra={"training_url": "/training"},
+            extra={"training_url": "/training",
+                   "certified_until": user.certified_until.isoformat() if user.certified_until else None},
         )
     return user
 
@@ -133,6 +140,14 @@ def require_certified(user: CurrentUser) -> User:
 CurrentExpert = Annotated[User, Depends(require_expert)]
 CurrentAdmin = Annotated[User, Depends(require_admin)]
 CertifiedVolunteer = Annotated[User, Depends(require_certified)]
+
+
+def get_content(request: Request) -> TrainingContent:
+    """The training content loaded and validated at start-up: lessons, quiz, catalogues."""
+    return request.app.state.content
+
+
+ContentDep = Annotated[TrainingContent, Depends(get_content)]
 
 
 def require_company(request: Request, session: SessionDep) -> Company:
