@@ -32,7 +32,12 @@ run: $(STAMP)
 
 ## make test: set up with the test extras and run the whole suite (SQLite; PostgreSQL too when
 ## CYBERSPOTTER_TEST_POSTGRES_URL is set)
-test: $(TEST_STAMP)
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
+
+test: $(TEST_STAMP) $(AXE)
 	CYBERSPOTTER_ENV=test $(BIN)/pytest -n 2 --dist loadfile
 	@if [ -n "$$CYBERSPOTTER_TEST_POSTGRES_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
