@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from app.routes.api import admin_users, auth, me
 from app.routes.api import species as species_api
+from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
 
 # Declares the Bearer scheme in the OpenAPI document; the check itself lives in app.deps.
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(oauth2_scheme)])
 router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(admin_users.router)
+router.include_router(stats_api.router)
 router.include_router(species_api.router)
 router.include_router(training_api.router)
 router.include_router(training_api.admin_router)
