@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Numeric, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, optional_time_field
@@ -27,11 +27,31 @@ class Confidence(StrEnum):
     high = "high"
 
 
+# Listings an expert still has to decide; the partial queue index covers exactly these.
+OPEN_STATUSES_SQL = "status IN ('pending', 'in_review', 'needs_info')"
+# A waiting listing gains one priority point per day (app/services/priority.py).
+AGE_SECONDS_PER_POINT = 86_400
+
+
+def queue_rank(priority: int, first_reported_at: datetime) -> int:
+    """The review queue's sort key, lower first: priority with age, as a number that never goes stale.
+
+    Age adds the same point per day to every waiting listing, so at any moment ordering by
+    `priority + days waiting` (higher first) is ordering by `reported second - priority * seconds
+    per point` (lower first). Stored and indexed, the queue needs no periodic re-scoring.
+    """
+    return int(first_reported_at.timestamp()) - priority * AGE_SECONDS_PER_POINT
+
+
 class Listing(SQLModel, table=True):
     __tablename__ = "listings"
     __table_args__ = (
-        # The review queue: status filter, then priority, then age, with id as the keyset tiebreak.
-        Index("ix_listings_queue", "status", "priority", "first_reported_at", "id"),
+        # The review queue (see `queue_rank`): the open listings in queue order, and any one status in queue order.
+        Index(
+            "ix_listings_open_queue", "queue_rank", "id",
+            sqlite_where=text(OPEN_STATUSES_SQL), postgresql_where=text(OPEN_STATUSES_SQL),
+        ),
+        Index("ix_listings_status_queue", "status", "queue_rank", "id"),
         Index("ix_listings_platform_status", "platform_id", "status"),
         Index("ix_listings_species_status", "species_id", "status"),
         Index("ix_listings_claimed_by", "claimed_by_id", "claim_expires_at"),
@@ -58,6 +78,7 @@ class Listing(SQLModel, table=True):
     code_word_hit: bool = Field(default=False)
     priority: int = Field(default=0)
     priority_reasons: str = Field(default="", max_length=400)
+    queue_rank: int = Field(default=0, sa_type=BigInteger)  # kept by `_keep_queue_rank`
     first_reported_at: datetime = created_at_field()
     last_reported_at: datetime = created_at_field()
 
@@ -74,6 +95,12 @@ class Listing(SQLModel, table=True):
     closed_at: datetime | None = optional_time_field()
     version: int = Field(default=1)
     updated_at: datetime = created_at_field()
+
+
+@event.listens_for(Listing, "before_insert")
+@event.listens_for(Listing, "before_update")
+def _keep_queue_rank(_mapper, _connection, listing: Listing) -> None:  # type: ignore[no-untyped-def]
+    listing.queue_rank = queue_rank(listing.priority or 0, listing.first_reported_at)
 
 
 class Report(SQLModel, table=True):
