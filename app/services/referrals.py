@@ -82,16 +82,25 @@ def find_company(session: Session, *, listing: Listing, content: Any) -> Company
     ).scalars().first()
 
 
+def evidence_by_listing(session: Session, listing_ids: Iterable[int]) -> dict[int, list[Evidence]]:
+    """The evidence files still kept of each listing, oldest first."""
+    ids = list(listing_ids)
+    found: dict[int, list[Evidence]] = {listing_id: [] for listing_id in ids}
+    if not ids:
+        return found
+    rows = session.execute(
+        select(Report.listing_id, Evidence)
+        .join(Report, Report.id == Evidence.report_id)
+        .where(Report.listing_id.in_(ids), Evidence.deleted_at.is_(None))
+        .order_by(Evidence.id)
+    ).tuples()
+    for listing_id, evidence in rows:
+        found[listing_id].append(evidence)
+    return found
+
+
 def evidence_of_listing(session: Session, listing_id: int) -> list[Evidence]:
-    """The listing's evidence files still kept, oldest first."""
-    return list(
-        session.execute(
-            select(Evidence)
-            .join(Report, Report.id == Evidence.report_id)
-            .where(Report.listing_id == listing_id, Evidence.deleted_at.is_(None))
-            .order_by(Evidence.id)
-        ).scalars()
-    )
+    return evidence_by_listing(session, [listing_id])[listing_id]
 
 
 def referral_payload(

@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from app.config import Settings
 from app.models import Evidence, Listing, Referral
@@ -53,6 +53,12 @@ def evidence_link(settings: Settings, *, evidence_id: int, referral_id: int, now
     signature = evidence_link_signature(settings, evidence_id=evidence_id, referral_id=referral_id, expires=expires)
     query = urlencode({"referral": referral_id, "expires": expires, "sig": signature})
     return f"{settings.base_url.rstrip('/')}/evidence-links/{evidence_id}?{query}"
+
+
+def evidence_id_from_link(url: str) -> int | None:
+    """The evidence id in one of our links (to renew it), or None."""
+    _before, found, tail = urlsplit(url).path.rpartition("/evidence-links/")
+    return int(tail) if found and tail.isascii() and tail.isdigit() else None
 
 
 def evidence_link_valid(

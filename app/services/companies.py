@@ -1,0 +1,565 @@
+"""Companies that take listings down: who answers for which platform, their webhook
+endpoint, signing secrets and API key.
+
+The webhook secret and the API key are returned once, by `create_company` and the
+rotations; the key is kept only as a hash, the secret as written (we need it to sign).
+A secret rotation keeps the old secret signing for a grace period, so a receiver can
+switch without dropping a message. Registering a company, or giving it a platform or
+a domain, routes the "no recipient" referrals it now answers for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from app.config import Settings
+from app.content.platforms import normalise_domain
+from app.errors import Conflict, Invalid
+from app.i18n import _
+from app.models import (
+    Company,
+    CompanyDomain,
+    CompanyPlatform,
+    DeliveryAttempt,
+    OutboxMessage,
+    Referral,
+    User,
+    WebhookSecret,
+    utcnow,
+)
+from app.security import hash_api_key, new_api_key
+from app.services import audit, referrals
+from app.webhooks import net, payloads
+from app.webhooks.dispatcher import (
+    MessageStatus,
+    active_secrets,
+    describe_failure,
+    encode_body,
+    response_text,
+    signed_headers,
+)
+from app.webhooks.signing import generate_secret, new_message_id
+
+NAME_MAX = 200
+API_KEY_PREFIX_LENGTH = 12  # "csk_" and 8 characters: enough to tell keys apart in a list
+URL_CHECK_SECONDS = 5.0
+T = TypeVar("T")
+
+
+def run_async(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Run a coroutine function from sync code: on the request's event loop when we are in
+    one of its worker threads (FastAPI's sync routes), else in a loop of our own (CLI)."""
+    call = partial(fn, *args, **kwargs)
+    try:
+        return anyio.from_thread.run(call)
+    except RuntimeError:  # not in an AnyIO worker thread
+        return anyio.run(call)
+
+
+@dataclass
+class CompanyCredentials:
+    """A company with the secret and key to show the admin once (None: unchanged)."""
+
+    company: Company
+    webhook_secret: str | None = None
+    api_key: str | None = None
+    routed: int = 0  # "no recipient" referrals queued for it
+
+
+@dataclass
+class CompanySummary:
+    company: Company
+    platforms: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    unanswered: int = 0
+    waiting: int = 0  # messages not delivered yet
+    failed: int = 0  # messages given up on
+
+    @property
+    def endpoint_state(self) -> str:
+        return endpoint_state(self.company)
+
+
+def endpoint_state(company: Company) -> str:
+    """inactive, not_configured, disabled, failing, ok or untested."""
+    if not company.active:
+        return "inactive"
+    if not company.webhook_url:
+        return "not_configured"
+    if company.endpoint_disabled_at is not None:
+        return "disabled"
+    if company.failing_since is not None:
+        return "failing"
+    return "ok" if company.last_success_at is not None else "untested"
+
+
+# --- Validation --------------------------------------------------------------------------
+
+
+def _clean_name(session: Session, name: str, *, company_id: int | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid(_("Please give the company's name."), field="name")
+    if len(name) > NAME_MAX:
+        raise Invalid(_("The name must be at most %(n)s characters.", n=NAME_MAX), field="name")
+    taken = session.execute(
+        select(Company.id).where(func.lower(Company.name) == name.lower(), Company.id != (company_id or 0))
+    ).first()
+    if taken:
+        raise Conflict(_("A company called %(name)s already exists.", name=name), extra={"field": "name"})
+    return name
+
+
+def _clean_email(email: str | None) -> str | None:
+    email = (email or "").strip()
+    if not email:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise Invalid(
+            _("This is not a valid e-mail address: %(reason)s", reason=str(error)), field="contact_email"
+        ) from None
+
+
+def _catalogue(content: Any) -> Any:
+    return getattr(content, "platforms", None) if content is not None else None
+
+
+def platform_choices(content: Any) -> list[tuple[str, str]]:
+    """(id, "Name (company)") of every platform in platforms.yaml, by name."""
+    catalogue = _catalogue(content)
+    if catalogue is None:
+        return []
+    return sorted(
+        ((p.id, p.name if p.company == p.name else f"{p.name} ({p.company})") for p in catalogue.platforms),
+        key=lambda item: item[1].lower(),
+    )
+
+
+def _clean_platforms(session: Session, ids: Iterable[str], *, content: Any, company_id: int | None) -> list[str]:
+    catalogue = _catalogue(content)
+    cleaned: list[str] = []
+    for raw in ids:
+        platform_id = (raw or "").strip().lower()
+        if not platform_id or platform_id in cleaned:
+            continue
+        if catalogue is None or catalogue.get(platform_id) is None:
+            raise Invalid(
+                _("There is no platform %(id)s in the platform catalogue.", id=platform_id), field="platforms"
+            )
+        cleaned.append(platform_id)
+    if cleaned:
+        owner = session.execute(
+            select(CompanyPlatform.platform_id, Company.name)
+            .join(Company, Company.id == CompanyPlatform.company_id)
+            .where(CompanyPlatform.platform_id.in_(cleaned), Company.id != (company_id or 0))
+        ).first()
+        if owner:
+            raise Conflict(
+                _("The platform %(platform)s already belongs to %(company)s.", platform=owner[0], company=owner[1]),
+                extra={"field": "platforms"},
+            )
+    return cleaned
+
+
+def _clean_domains(session: Session, domains: Iterable[str], *, company_id: int | None) -> list[str]:
+    cleaned: list[str] = []
+    for raw in domains:
+        text = (raw or "").strip()
+        if not text:
+            continue
+        try:
+            domain = normalise_domain(text)
+        except ValueError:
+            raise Invalid(
+                _("%(domain)s is not a registrable domain (write it like ebay.co.uk, without https:// or a path).",
+                  domain=text[:100]),
+                field="domains",
+            ) from None
+        if domain not in cleaned:
+            cleaned.append(domain)
+    if cleaned:
+        owner = session.execute(
+            select(CompanyDomain.domain, Company.name)
+            .join(Company, Company.id == CompanyDomain.company_id)
+            .where(CompanyDomain.domain.in_(cleaned), Company.id != (company_id or 0))
+        ).first()
+        if owner:
+            raise Conflict(
+                _("The domain %(domain)s already belongs to %(company)s.", domain=owner[0], company=owner[1]),
+                extra={"field": "domains"},
+            )
+    return cleaned
+
+
+def check_webhook_url(url: str | None, *, settings: Settings, resolver: net.Resolver | None = None) -> str | None:
+    """The URL to store, after the full SSRF check (422 saying why); None when left empty."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    try:
+        run_async(
+            net.validate_target,
+            url,
+            allow_private=settings.webhook_allow_private_targets,
+            allow_http=settings.webhook_allow_http or settings.webhook_allow_private_targets,
+            resolver=resolver,
+            timeout=URL_CHECK_SECONDS,
+        )
+    except net.UnsafeTargetError as error:
+        raise Invalid(error.message, field="webhook_url", code=f"webhook_url_{error.reason}") from None
+    return url
+
+
+def split_list(text: str | Iterable[str] | None) -> list[str]:
+    """Domains typed one per line or separated by commas or spaces."""
+    if text is None:
+        return []
+    if isinstance(text, str):
+        return [part for part in text.replace(",", " ").split() if part]
+    return [part for part in text if part]
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def platforms_of(session: Session, company_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(CompanyPlatform.platform_id)
+            .where(CompanyPlatform.company_id == company_id)
+            .order_by(CompanyPlatform.platform_id)
+        ).scalars()
+    )
+
+
+def domains_of(session: Session, company_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(CompanyDomain.domain).where(CompanyDomain.company_id == company_id).order_by(CompanyDomain.domain)
+        ).scalars()
+    )
+
+
+def _counts(session: Session, column: Any, where: Any) -> dict[int, int]:
+    return dict(session.execute(select(column, func.count()).where(where).group_by(column)).tuples().all())
+
+
+def list_companies(session: Session, *, company_ids: list[int] | None = None) -> list[CompanySummary]:
+    """Every company (or these) with its platforms, domains and what is waiting on it."""
+    query = select(Company).order_by(func.lower(Company.name))
+    if company_ids is not None:
+        query = query.where(Company.id.in_(company_ids))
+    companies = list(session.execute(query).scalars())
+    if not companies:
+        return []
+    ids = [c.id for c in companies]
+    platforms: dict[int, list[str]] = {}
+    for company_id, platform_id in session.execute(
+        select(CompanyPlatform.company_id, CompanyPlatform.platform_id)
+        .where(CompanyPlatform.company_id.in_(ids))
+        .order_by(CompanyPlatform.platform_id)
+    ).tuples():
+        platforms.setdefault(company_id, []).append(platform_id)
+    domains: dict[int, list[str]] = {}
+    for company_id, domain in session.execute(
+        select(CompanyDomain.company_id, CompanyDomain.domain)
+        .where(CompanyDomain.company_id.in_(ids))
+        .order_by(CompanyDomain.domain)
+    ).tuples():
+        domains.setdefault(company_id, []).append(domain)
+    unanswered = _counts(
+        session, Referral.company_id, (Referral.company_id.in_(ids)) & Referral.outcome.is_(None)
+    )
+    waiting = _counts(
+        session,
+        OutboxMessage.company_id,
+        OutboxMessage.company_id.in_(ids)
+        & OutboxMessage.status.in_([MessageStatus.pending, MessageStatus.delivering]),
+    )
+    failed = _counts(
+        session, OutboxMessage.company_id,
+        OutboxMessage.company_id.in_(ids) & (OutboxMessage.status == MessageStatus.failed),
+    )
+    return [
+        CompanySummary(
+            company=c,
+            platforms=platforms.get(c.id, []),  # type: ignore[arg-type]
+            domains=domains.get(c.id, []),  # type: ignore[arg-type]
+            unanswered=unanswered.get(c.id, 0),  # type: ignore[arg-type]
+            waiting=waiting.get(c.id, 0),  # type: ignore[arg-type]
+            failed=failed.get(c.id, 0),  # type: ignore[arg-type]
+        )
+        for c in companies
+    ]
+
+
+def summary_of(session: Session, company: Company) -> CompanySummary:
+    return list_companies(session, company_ids=[company.id])[0]  # type: ignore[list-item]
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def _set_platforms(session: Session, company: Company, platform_ids: list[str]) -> None:
+    session.execute(delete(CompanyPlatform).where(CompanyPlatform.company_id == company.id))
+    session.flush()
+    session.add_all(CompanyPlatform(company_id=company.id, platform_id=p) for p in platform_ids)  # type: ignore[arg-type]
+
+
+def _set_domains(session: Session, company: Company, domains: list[str]) -> None:
+    session.execute(delete(CompanyDomain).where(CompanyDomain.company_id == company.id))
+    session.flush()
+    session.add_all(CompanyDomain(company_id=company.id, domain=d) for d in domains)  # type: ignore[arg-type]
+
+
+def _new_api_key(company: Company) -> str:
+    key = new_api_key()
+    company.api_key_hash = hash_api_key(key)
+    company.api_key_prefix = key[:API_KEY_PREFIX_LENGTH]
+    return key
+
+
+def create_company(
+    session: Session,
+    *,
+    name: str,
+    platforms: Iterable[str] = (),
+    domains: Iterable[str] = (),
+    contact_email: str | None = None,
+    webhook_url: str | None = None,
+    active: bool = True,
+    actor: User | None,
+    settings: Settings,
+    content: Any,
+    resolver: net.Resolver | None = None,
+) -> CompanyCredentials:
+    """Register a company; its webhook secret and API key are in the answer, and only there."""
+    clean_name = _clean_name(session, name, company_id=None)
+    platform_ids = _clean_platforms(session, platforms, content=content, company_id=None)
+    clean_domains = _clean_domains(session, domains, company_id=None)
+    email = _clean_email(contact_email)
+    url = check_webhook_url(webhook_url, settings=settings, resolver=resolver)
+
+    company = Company(name=clean_name, contact_email=email, webhook_url=url, active=active,
+                      api_key_hash="", api_key_prefix="")
+    api_key = _new_api_key(company)
+    session.add(company)
+    session.flush()
+    secret = generate_secret()
+    session.add(WebhookSecret(company_id=company.id, secret=secret))  # type: ignore[arg-type]
+    _set_platforms(session, company, platform_ids)
+    _set_domains(session, company, clean_domains)
+    session.flush()
+    audit.record(
+        session, action="company.created", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+        actor=actor,
+        after={"name": clean_name, "platforms": platform_ids, "domains": clean_domains, "contact_email": email,
+               "webhook_url": url, "active": active},
+    )
+    routed = referrals.route_waiting_referrals(session, company=company, settings=settings, content=content,
+                                               actor=actor)
+    return CompanyCredentials(company=company, webhook_secret=secret, api_key=api_key, routed=routed)
+
+
+UPDATABLE = frozenset({"name", "platforms", "domains", "contact_email", "webhook_url", "active"})
+
+
+def update_company(
+    session: Session,
+    *,
+    company: Company,
+    changes: Mapping[str, Any],
+    actor: User | None,
+    settings: Settings,
+    content: Any,
+    resolver: net.Resolver | None = None,
+) -> CompanyCredentials:
+    """Apply the fields present in `changes`; lists replace the company's lists.
+
+    A new webhook URL clears a disabled endpoint's state (the admin fixed it). Activating
+    a company or giving it platforms or domains routes the referrals waiting for it.
+    """
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise Invalid(_("These fields cannot be changed: %(fields)s.", fields=", ".join(sorted(unknown))))
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if "name" in changes:
+        name = _clean_name(session, changes["name"], company_id=company.id)
+        if name != company.name:
+            before["name"], after["name"] = company.name, name
+            company.name = name
+    if "platforms" in changes:
+        platform_ids = _clean_platforms(session, changes["platforms"] or [], content=content, company_id=company.id)
+        old = platforms_of(session, company.id)  # type: ignore[arg-type]
+        if sorted(platform_ids) != old:
+            before["platforms"], after["platforms"] = old, sorted(platform_ids)
+            _set_platforms(session, company, platform_ids)
+    if "domains" in changes:
+        clean_domains = _clean_domains(session, changes["domains"] or [], company_id=company.id)
+        old = domains_of(session, company.id)  # type: ignore[arg-type]
+        if sorted(clean_domains) != old:
+            before["domains"], after["domains"] = old, sorted(clean_domains)
+            _set_domains(session, company, clean_domains)
+    if "contact_email" in changes:
+        email = _clean_email(changes["contact_email"])
+        if email != company.contact_email:
+            before["contact_email"], after["contact_email"] = company.contact_email, email
+            company.contact_email = email
+    if "webhook_url" in changes:
+        url = check_webhook_url(changes["webhook_url"], settings=settings, resolver=resolver)
+        if url != company.webhook_url:
+            before["webhook_url"], after["webhook_url"] = company.webhook_url, url
+            company.webhook_url = url
+            company.endpoint_disabled_at = None
+            company.endpoint_disabled_reason = None
+            company.failing_since = None
+    if "active" in changes and changes["active"] is not None and bool(changes["active"]) != company.active:
+        before["active"], after["active"] = company.active, bool(changes["active"])
+        company.active = bool(changes["active"])
+    session.add(company)
+    session.flush()
+    routed = 0
+    if after:
+        audit.record(session, action="company.updated", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+                     actor=actor, before=before, after=after)
+        if {"platforms", "domains", "active"} & set(after):
+            routed = referrals.route_waiting_referrals(session, company=company, settings=settings,
+                                                       content=content, actor=actor)
+    return CompanyCredentials(company=company, routed=routed)
+
+
+def rotate_secret(
+    session: Session, *, company: Company, actor: User | None, settings: Settings, now: datetime | None = None
+) -> str:
+    """A new signing secret, used from now on; the current one keeps signing for the grace period."""
+    now = now or utcnow()
+    grace_ends = now + timedelta(hours=settings.webhook_secret_grace_hours)
+    session.execute(
+        delete(WebhookSecret).where(
+            WebhookSecret.company_id == company.id,
+            WebhookSecret.expires_at.is_not(None),
+            WebhookSecret.expires_at <= now,
+        )
+    )
+    for old in session.execute(
+        select(WebhookSecret).where(WebhookSecret.company_id == company.id, WebhookSecret.expires_at.is_(None))
+    ).scalars():
+        old.expires_at = grace_ends
+        session.add(old)
+    secret = generate_secret()
+    session.add(WebhookSecret(company_id=company.id, secret=secret, created_at=now))  # type: ignore[arg-type]
+    session.flush()
+    audit.record(session, action="company.secret_rotated", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+                 actor=actor, after={"previous_secret_signs_until": grace_ends})
+    return secret
+
+
+def rotate_api_key(session: Session, *, company: Company, actor: User | None) -> str:
+    """A new outcome API key; the old one stops working at once."""
+    before = company.api_key_prefix
+    key = _new_api_key(company)
+    session.add(company)
+    session.flush()
+    audit.record(session, action="company.api_key_rotated", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+                 actor=actor, before={"api_key_prefix": before}, after={"api_key_prefix": company.api_key_prefix})
+    return key
+
+
+def enable_endpoint(session: Session, *, company: Company, actor: User | None) -> Company:
+    """Re-enable a disabled endpoint: the messages that waited for it are due at once."""
+    if company.endpoint_disabled_at is None and company.failing_since is None:
+        return company
+    before = {"endpoint_disabled_at": company.endpoint_disabled_at, "reason": company.endpoint_disabled_reason}
+    company.endpoint_disabled_at = None
+    company.endpoint_disabled_reason = None
+    company.failing_since = None
+    session.add(company)
+    audit.record(session, action="company.endpoint_enabled", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+                 actor=actor, before=before, after={"endpoint_disabled_at": None})
+    return company
+
+
+# --- Test event ------------------------------------------------------------------------------
+
+
+@dataclass
+class PingResult:
+    message_id: str
+    url: str
+    ok: bool
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    response_body: str | None
+    truncated: bool
+    attempted_at: datetime
+
+
+def send_test_event(
+    session: Session,
+    *,
+    company: Company,
+    actor: User | None,
+    settings: Settings,
+    transport: net.WebhookTransport | None = None,
+    resolver: net.Resolver | None = None,
+) -> PingResult:
+    """Send a signed `ping` to the endpoint now and say what it answered.
+
+    The attempt is logged like any other (a delivered or failed `ping` message) but
+    changes nothing about the endpoint's state. It waits for the answer (15 s at most):
+    callers on SQLite should end their write transaction first.
+    """
+    if not company.webhook_url:
+        raise Invalid(_("This company has no webhook URL yet. Add one first."), field="webhook_url")
+    now = utcnow()
+    secrets = active_secrets(session, company.id, now)  # type: ignore[arg-type]
+    message_id = new_message_id()
+    payload = payloads.ping(company_id=company.id, now=now)  # type: ignore[arg-type]
+    body = encode_body(payload)
+    headers = signed_headers(secrets=secrets, msg_id=message_id, body=body, now=now)
+    result = run_async(
+        net.send,
+        company.webhook_url,
+        body=body,
+        headers=headers,
+        allow_private=settings.webhook_allow_private_targets,
+        allow_http=settings.webhook_allow_http or settings.webhook_allow_private_targets,
+        resolver=resolver,
+        transport=transport,
+    )
+    session.add(
+        OutboxMessage(
+            id=message_id, company_id=company.id, event_type=payloads.PING, payload=payload,  # type: ignore[arg-type]
+            status=MessageStatus.delivered if result.ok else MessageStatus.failed, attempt_count=1,
+            created_at=now, delivered_at=utcnow() if result.ok else None, last_error=describe_failure(result),
+        )
+    )
+    session.flush()
+    session.add(
+        DeliveryAttempt(
+            message_id=message_id, company_id=company.id, attempt_number=1, attempted_at=now,  # type: ignore[arg-type]
+            url=company.webhook_url[:2048], status_code=result.status_code, latency_ms=result.elapsed_ms,
+            success=result.ok, error=describe_failure(result), response_body=response_text(result),
+        )
+    )
+    audit.record(session, action="company.pinged", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
+                 actor=actor, after={"message_id": message_id, "status_code": result.status_code, "ok": result.ok})
+    return PingResult(
+        message_id=message_id, url=company.webhook_url, ok=result.ok, status_code=result.status_code,
+        latency_ms=result.elapsed_ms, error=describe_failure(result), response_body=response_text(result),
+        truncated=result.truncated, attempted_at=now,
+    )
