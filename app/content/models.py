@@ -150,11 +150,11 @@ class CodeWord(_Frozen):
     sources: tuple[str, ...]
 
 
-def _normalize_lang(lang: str | None) -> str:
+def _primary_lang(lang: str | None) -> str:
+    """Primary subtag: fr-CA gives fr, empty gives en. Unknown languages are kept and fall back."""
     if not lang:
         return DEFAULT_LANG
-    primary = lang.replace("_", "-").split("-")[0].lower()
-    return primary if primary in CONTENT_LANGS else DEFAULT_LANG
+    return lang.replace("_", "-").split("-")[0].lower()
 
 
 class TrainingContent(BaseModel):
@@ -190,11 +190,13 @@ class TrainingContent(BaseModel):
     def lesson(self, slug: str, lang: str = DEFAULT_LANG) -> Localized[Lesson]:
         """The lesson in `lang`, or in English with fell_back=True. KeyError if unknown."""
         english = self.lessons_by_lang[DEFAULT_LANG][slug]
-        lang = _normalize_lang(lang)
+        lang = _primary_lang(lang)
+        if lang == DEFAULT_LANG:
+            return Localized(english, False)
         translated = self.lessons_by_lang.get(lang, {}).get(slug)
         if translated is not None:
             return Localized(translated, False)
-        return Localized(english, lang != DEFAULT_LANG)
+        return Localized(english, True)
 
     def lessons(self, lang: str = DEFAULT_LANG) -> list[Localized[Lesson]]:
         """Every lesson in course order, each in `lang` where translated."""
@@ -210,11 +212,13 @@ class TrainingContent(BaseModel):
 
         Ids and correct flags are those of the English bank. KeyError if unknown.
         """
-        return self._localized_questions[_normalize_lang(lang)][question_id]
+        by_id = self._localized_questions.get(_primary_lang(lang))
+        if by_id is None:  # a language the content does not know
+            return Localized(self.quiz.by_id[question_id], True)
+        return by_id[question_id]
 
     def questions(self, lang: str = DEFAULT_LANG) -> list[Localized[Question]]:
-        by_id = self._localized_questions[_normalize_lang(lang)]
-        return [by_id[q.id] for q in self.quiz.questions]
+        return [self.question(q.id, lang) for q in self.quiz.questions]
 
     # Catalogues ----------------------------------------------------------------------
 
