@@ -19,7 +19,7 @@ from app.config import Settings
 from app.content import Lesson, TrainingContent
 from app.errors import Forbidden, Invalid, NotFound
 from app.i18n import _
-from app.models import LessonProgress, Role, User, utcnow
+from app.models import AuditEntry, LessonProgress, Role, User, utcnow
 from app.services import audit
 
 REASON_MAX = 2000
@@ -180,3 +180,38 @@ def revoke_certification(session: Session, *, admin: User, user: User, reason: s
     audit.record(session, action="user.certification_revoked", entity_type="user", entity_id=user.id,  # type: ignore[arg-type]
                  actor=admin, before={"certified_until": before}, after={"certified_until": None}, reason=text)
     return user
+
+
+CERTIFICATION_ACTIONS = ("user.certified", "user.certification_granted", "user.certification_revoked")
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationEvent:
+    at: datetime
+    action: str
+    actor_name: str | None  # None when the actor's account is gone
+    certified_until: datetime | None  # after the change
+    reason: str | None
+
+
+def certification_history(session: Session, *, user: User, limit: int = 20) -> list[CertificationEvent]:
+    """Who certified, granted or revoked this person's certification, newest first (from the audit log)."""
+    rows = session.execute(
+        select(AuditEntry, User.display_name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.entity_type == "user", AuditEntry.entity_id == str(user.id),
+               AuditEntry.action.in_(CERTIFICATION_ACTIONS))  # type: ignore[attr-defined]
+        .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    ).all()
+    events = []
+    for entry, actor_name in rows:
+        until = (entry.after or {}).get("certified_until")
+        events.append(CertificationEvent(
+            at=entry.at,
+            action=entry.action,
+            actor_name=actor_name,
+            certified_until=datetime.fromisoformat(until) if isinstance(until, str) else None,
+            reason=entry.reason,
+        ))
+    return events
