@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import Database
 from app.demo import accounts
+from app.demo import training as training_demo
 
 
 @dataclass
@@ -26,6 +27,7 @@ class DemoContext:
 
 Step = Callable[[DemoContext], None]
 STEPS: list[Step] = [accounts.load]
+STEPS.append(training_demo.load)
 
 
 def load_demo(database: Database, settings: Settings, content: object | None = None) -> DemoContext:
