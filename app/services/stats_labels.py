@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.i18n import _
+from babel import Locale, lists, units
+
+from app.i18n import _, babel_locale
 
 
 def platform_names(content: object | None) -> dict[str, str]:
@@ -46,3 +48,35 @@ def outcome_names() -> dict[str, str]:
         "not_found": _("Already gone"),
         "no_answer": _("No answer"),
     }
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration to the two largest units, in the reader's language: "1 day, 12 hours", "45 minutes".
+
+    Babel's `format_timedelta` rounds to one unit ("2 days" for 36 hours), too coarse for
+    telling whether the queue keeps up.
+    """
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        parts = [("day", days), ("hour", hours)]
+    elif hours:
+        parts = [("hour", hours), ("minute", minutes)]
+    elif minutes:
+        parts = [("minute", minutes)]
+    else:
+        parts = [("second", secs)]
+    locale = babel_locale()
+    words = [_unit(value, unit, locale) for index, (unit, value) in enumerate(parts) if value or index == 0]
+    return lists.format_list(words, style="unit", locale=locale)
+
+
+def _unit(value: int, unit: str, locale: Locale) -> str:
+    text = units.format_unit(value, f"duration-{unit}", length="long", locale=locale)
+    if "duration-" in text:  # some locales (zh) only carry the short forms in Babel's data
+        text = units.format_unit(value, f"duration-{unit}", length="short", locale=locale)
+    return text
