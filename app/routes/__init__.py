@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 def include_routers(app: FastAPI) -> None:
     from app.routes import account, admin, api, ops, public
+    from app.routes import dashboard as dashboard_pages
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
 
@@ -15,5 +16,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(public.router)
     app.include_router(account.router)
     app.include_router(admin.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)
