@@ -256,11 +256,24 @@ def _counts(session: Session, column: Any, where: Any) -> dict[int, int]:
     return dict(session.execute(select(column, func.count()).where(where).group_by(column)).tuples().all())
 
 
-def list_companies(session: Session, *, company_ids: list[int] | None = None) -> list[CompanySummary]:
-    """Every company (or these) with its platforms, domains and what is waiting on it."""
-    query = select(Company).order_by(func.lower(Company.name))
+def list_companies(
+    session: Session,
+    *,
+    company_ids: list[int] | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[CompanySummary]:
+    """Companies with their platforms, domains and what is waiting on them: by name, or by
+    id when paging (`after_id`, `limit`)."""
+    query = select(Company)
     if company_ids is not None:
         query = query.where(Company.id.in_(company_ids))
+    if limit is not None:
+        if after_id is not None:
+            query = query.where(Company.id > after_id)
+        query = query.order_by(Company.id).limit(limit)
+    else:
+        query = query.order_by(func.lower(Company.name))
     companies = list(session.execute(query).scalars())
     if not companies:
         return []
@@ -441,9 +454,15 @@ def update_company(
     return CompanyCredentials(company=company, routed=routed)
 
 
+@dataclass
+class RotatedSecret:
+    secret: str
+    previous_signs_until: datetime
+
+
 def rotate_secret(
     session: Session, *, company: Company, actor: User | None, settings: Settings, now: datetime | None = None
-) -> str:
+) -> RotatedSecret:
     """A new signing secret, used from now on; the current one keeps signing for the grace period."""
     now = now or utcnow()
     grace_ends = now + timedelta(hours=settings.webhook_secret_grace_hours)
@@ -464,7 +483,7 @@ def rotate_secret(
     session.flush()
     audit.record(session, action="company.secret_rotated", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
                  actor=actor, after={"previous_secret_signs_until": grace_ends})
-    return secret
+    return RotatedSecret(secret=secret, previous_signs_until=grace_ends)
 
 
 def rotate_api_key(session: Session, *, company: Company, actor: User | None) -> str:
@@ -508,32 +527,52 @@ class PingResult:
     attempted_at: datetime
 
 
+@dataclass(frozen=True)
+class TestEvent:
+    """A `ping` ready to go: everything read from the database before the network call."""
+
+    company_id: int
+    url: str
+    message_id: str
+    payload: dict[str, Any]
+    secrets: tuple[str, ...]
+
+
+def prepare_test_event(session: Session, *, company: Company) -> TestEvent:
+    """Read what a test event needs. Callers on SQLite then end their write transaction,
+    so that nobody waits for the database while the endpoint takes its time (15 s at most)."""
+    if not company.webhook_url:
+        raise Invalid(_("This company has no webhook URL yet. Add one first."), field="webhook_url")
+    now = utcnow()
+    return TestEvent(
+        company_id=company.id,  # type: ignore[arg-type]
+        url=company.webhook_url,
+        message_id=new_message_id(),
+        payload=payloads.ping(company_id=company.id, now=now),  # type: ignore[arg-type]
+        secrets=tuple(active_secrets(session, company.id, now)),  # type: ignore[arg-type]
+    )
+
+
 def send_test_event(
     session: Session,
     *,
-    company: Company,
+    event: TestEvent,
     actor: User | None,
     settings: Settings,
     transport: net.WebhookTransport | None = None,
     resolver: net.Resolver | None = None,
 ) -> PingResult:
-    """Send a signed `ping` to the endpoint now and say what it answered.
+    """Send the signed `ping` now and say what the endpoint answered.
 
     The attempt is logged like any other (a delivered or failed `ping` message) but
-    changes nothing about the endpoint's state. It waits for the answer (15 s at most):
-    callers on SQLite should end their write transaction first.
+    changes nothing about the endpoint's state.
     """
-    if not company.webhook_url:
-        raise Invalid(_("This company has no webhook URL yet. Add one first."), field="webhook_url")
     now = utcnow()
-    secrets = active_secrets(session, company.id, now)  # type: ignore[arg-type]
-    message_id = new_message_id()
-    payload = payloads.ping(company_id=company.id, now=now)  # type: ignore[arg-type]
-    body = encode_body(payload)
-    headers = signed_headers(secrets=secrets, msg_id=message_id, body=body, now=now)
+    body = encode_body(event.payload)
+    headers = signed_headers(secrets=list(event.secrets), msg_id=event.message_id, body=body, now=now)
     result = run_async(
         net.send,
-        company.webhook_url,
+        event.url,
         body=body,
         headers=headers,
         allow_private=settings.webhook_allow_private_targets,
@@ -541,25 +580,27 @@ def send_test_event(
         resolver=resolver,
         transport=transport,
     )
+    error = describe_failure(result)
     session.add(
         OutboxMessage(
-            id=message_id, company_id=company.id, event_type=payloads.PING, payload=payload,  # type: ignore[arg-type]
+            id=event.message_id, company_id=event.company_id, event_type=payloads.PING, payload=event.payload,
             status=MessageStatus.delivered if result.ok else MessageStatus.failed, attempt_count=1,
-            created_at=now, delivered_at=utcnow() if result.ok else None, last_error=describe_failure(result),
+            created_at=now, delivered_at=utcnow() if result.ok else None, last_error=error,
         )
     )
     session.flush()
     session.add(
         DeliveryAttempt(
-            message_id=message_id, company_id=company.id, attempt_number=1, attempted_at=now,  # type: ignore[arg-type]
-            url=company.webhook_url[:2048], status_code=result.status_code, latency_ms=result.elapsed_ms,
-            success=result.ok, error=describe_failure(result), response_body=response_text(result),
+            message_id=event.message_id, company_id=event.company_id, attempt_number=1, attempted_at=now,
+            url=event.url[:2048], status_code=result.status_code, latency_ms=result.elapsed_ms,
+            success=result.ok, error=error, response_body=response_text(result),
         )
     )
-    audit.record(session, action="company.pinged", entity_type="company", entity_id=company.id,  # type: ignore[arg-type]
-                 actor=actor, after={"message_id": message_id, "status_code": result.status_code, "ok": result.ok})
+    audit.record(session, action="company.pinged", entity_type="company", entity_id=event.company_id,
+                 actor=actor, after={"message_id": event.message_id, "status_code": result.status_code,
+                                     "ok": result.ok})
     return PingResult(
-        message_id=message_id, url=company.webhook_url, ok=result.ok, status_code=result.status_code,
-        latency_ms=result.elapsed_ms, error=describe_failure(result), response_body=response_text(result),
+        message_id=event.message_id, url=event.url, ok=result.ok, status_code=result.status_code,
+        latency_ms=result.elapsed_ms, error=error, response_body=response_text(result),
         truncated=result.truncated, attempted_at=now,
     )

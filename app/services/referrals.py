@@ -20,6 +20,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.config import Settings
+from app.errors import Invalid, NotFound
+from app.i18n import _
 from app.models import (
     Company,
     CompanyDomain,
@@ -33,6 +35,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.deliveries import decode_cursor, encode_cursor
 from app.webhooks import payloads
 from app.webhooks.signing import new_message_id
 
@@ -236,3 +239,59 @@ def route_waiting_referrals(
         count += 1
     session.flush()
     return count
+
+
+# --- For admins ------------------------------------------------------------------------------
+
+REFERRAL_STATUSES = (
+    ReferralStatus.no_recipient,
+    ReferralStatus.pending,
+    ReferralStatus.delivered,
+    ReferralStatus.failed,
+    ReferralStatus.answered,
+)
+ReferralRow = tuple[Referral, Listing, Company | None]
+
+
+def list_referrals(
+    session: Session,
+    *,
+    status: str | None = None,
+    company_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[ReferralRow], str | None]:
+    """Referrals newest first, with their listing and company."""
+    if status and status not in REFERRAL_STATUSES:
+        raise Invalid(
+            _("Unknown referral status %(status)s (use one of: %(statuses)s).",
+              status=status[:40], statuses=", ".join(REFERRAL_STATUSES)),
+            field="status",
+        )
+    query = (
+        select(Referral, Listing, Company)
+        .join(Listing, Listing.id == Referral.listing_id)
+        .outerjoin(Company, Company.id == Referral.company_id)
+    )
+    if status:
+        query = query.where(Referral.status == status)
+    if company_id is not None:
+        query = query.where(Referral.company_id == company_id)
+    after = decode_cursor(cursor, int)
+    if after is not None:
+        query = query.where(Referral.id < after)
+    rows = list(session.execute(query.order_by(Referral.id.desc()).limit(limit + 1)).tuples())
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None  # type: ignore[arg-type]
+    return rows[:limit], next_cursor
+
+
+def get_referral(session: Session, referral_id: int) -> ReferralRow:
+    row = session.execute(
+        select(Referral, Listing, Company)
+        .join(Listing, Listing.id == Referral.listing_id)
+        .outerjoin(Company, Company.id == Referral.company_id)
+        .where(Referral.id == referral_id)
+    ).tuples().first()
+    if row is None:
+        raise NotFound(_("No such referral."))
+    return row

@@ -6,6 +6,9 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from app.routes.api import admin_users, auth, me
+from app.routes.api import companies as companies_api
+from app.routes.api import company as company_api
+from app.routes.api import deliveries as deliveries_api
 from app.routes.api import species as species_api
 from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
@@ -21,3 +24,6 @@ router.include_router(stats_api.router)
 router.include_router(species_api.router)
 router.include_router(training_api.router)
 router.include_router(training_api.admin_router)
+router.include_router(companies_api.router)
+router.include_router(deliveries_api.router)
+router.include_router(company_api.router)
