@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -44,6 +45,30 @@ def serve(
         raise typer.BadParameter("several worker processes need PostgreSQL; SQLite serves one", param_hint="--workers")
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
                 log_level=settings.log_level.lower(), access_log=False)
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, wait for the answers, then exit.")] = False,
+) -> None:
+    """Deliver webhooks until stopped (SIGTERM or Ctrl-C finish the sends in flight first).
+
+    `serve` already runs one delivery loop (CYBERSPOTTER_RUN_DISPATCHER=false turns it off);
+    run workers to deliver from separate processes. Several workers share one PostgreSQL
+    database safely; on SQLite run one.
+    """
+    import anyio
+
+    from app.webhooks.dispatcher import run_worker
+
+    settings = get_settings()
+    _configure_logging(settings.log_level)
+    database = make_database(settings.database_url)
+    try:
+        attempts = anyio.run(partial(run_worker, database, settings, once=once))
+    finally:
+        database.dispose()
+    typer.echo(f"Webhook worker stopped after {attempts} delivery attempt(s).")
 
 
 @cli.command("create-user")

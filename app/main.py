@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.db import make_database
 from app.middleware import RequestContextMiddleware
 from app.routes import include_routers
+from app.webhooks import dispatcher as webhook_dispatcher
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("cyberspotter")
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, content: object | None = Non
     app.add_middleware(RequestContextMiddleware, secure_cookies=settings.secure_cookies)
     error_handlers.install(app)
     include_routers(app)
+    webhook_dispatcher.install(app)  # the background delivery loop, when settings.run_dispatcher
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -569,3 +569,26 @@ def install(app: Any) -> None:
 
     app.state.startup_hooks.append(start)
     app.state.shutdown_hooks.append(stop)
+
+
+async def run_worker(database: Database, settings: Settings, *, once: bool = False) -> int:
+    """`cyberspotter worker`: deliver until SIGTERM or SIGINT (or, with `once`, until
+    nothing is due). Returns the number of attempts made."""
+    import signal
+
+    dispatcher = Dispatcher(database, settings)
+    if once:
+        return await dispatcher.run_until_idle()
+
+    async def stop_on_signal() -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for signum in signals:
+                log.info("received %s: finishing the sends in flight", signal.Signals(signum).name)
+                dispatcher.stop()
+                return
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(stop_on_signal)
+        await dispatcher.run()
+        tasks.cancel_scope.cancel()
+    return dispatcher.sent
