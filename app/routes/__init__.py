@@ -10,6 +10,7 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import dashboard as dashboard_pages
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
+    from app.routes import evidence_links
 
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -19,3 +20,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(dashboard_pages.router)
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)
+    app.include_router(evidence_links.router)
