@@ -9,6 +9,9 @@ from app.routes.api import admin_users, auth, me
 from app.routes.api import companies as companies_api
 from app.routes.api import company as company_api
 from app.routes.api import deliveries as deliveries_api
+from app.routes.api import evidence as evidence_api
+from app.routes.api import platforms as platforms_api
+from app.routes.api import reports as reports_api
 from app.routes.api import species as species_api
 from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
@@ -27,3 +30,6 @@ router.include_router(training_api.admin_router)
 router.include_router(companies_api.router)
 router.include_router(deliveries_api.router)
 router.include_router(company_api.router)
+router.include_router(reports_api.router)
+router.include_router(evidence_api.router)
+router.include_router(platforms_api.router)

@@ -1,0 +1,285 @@
+"""Listings: one per canonical URL, found or created when reported, with the aggregates
+of their reports kept up to date for the review queue.
+
+Two volunteers may report a new listing at the same moment. The listing's URL hash is
+unique, so the second insert fails; it runs inside a SAVEPOINT, and on that failure the
+second report attaches to the listing the first one created. Aggregates are recomputed
+from all reports of the listing with the listing row locked (FOR UPDATE on PostgreSQL;
+SQLite serialises writers anyway), so concurrent reports never lose a count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from unidecode import unidecode
+
+from app.content.platforms import Platform, PlatformCatalogue, bare_platform, normalise_domain
+from app.models import (
+    CodeWordProposal,
+    Company,
+    CompanyDomain,
+    CompanyPlatform,
+    Listing,
+    ListingStatus,
+    Report,
+)
+from app.services import priority
+from app.services.urls import CanonicalURL, InvalidListingURL, canonicalize, extract_url
+
+# While these hold, the species is the reporters' leading guess; afterwards it is the expert's.
+UNDECIDED = frozenset({ListingStatus.pending, ListingStatus.in_review, ListingStatus.needs_info})
+CONFIRMED = frozenset({ListingStatus.confirmed, ListingStatus.removed})
+DECIDED = CONFIRMED | {ListingStatus.rejected}
+# Code words of these kinds describe how a listing looks, not words to search for.
+UNSEARCHABLE_CODE_WORD_KINDS = frozenset({"listing pattern"})
+MIN_CODE_WORD_LENGTH = 3
+
+_EMPTY_CATALOGUE = PlatformCatalogue(platforms=())
+
+
+def url_hash(canonical_url: str) -> str:
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()
+
+
+def catalogue_of(content: object | None) -> PlatformCatalogue:
+    catalogue = getattr(content, "platforms", None)
+    return catalogue if isinstance(catalogue, PlatformCatalogue) else _EMPTY_CATALOGUE
+
+
+def registered_domains(session: Session) -> dict[str, str | Platform]:
+    """Domains admins registered for companies, as `canonicalize(extra_domains=...)` takes them.
+
+    A domain belongs to the company's platform from platforms.yaml when it has one, or
+    else to a platform known only by the company ("company-<id>", named after it).
+    """
+    platform_of: dict[int, str] = {}
+    for company_id, platform_id in session.execute(
+        select(CompanyPlatform.company_id, CompanyPlatform.platform_id).order_by(CompanyPlatform.platform_id)
+    ):
+        platform_of.setdefault(company_id, platform_id)
+    mapping: dict[str, str | Platform] = {}
+    rows = session.execute(
+        select(CompanyDomain.domain, Company.id, Company.name).join(Company, Company.id == CompanyDomain.company_id)
+    )
+    for domain, company_id, name in rows:
+        try:
+            key = normalise_domain(domain)
+        except ValueError:
+            continue  # an admin typo must not stop volunteers from reporting
+        mapping[key] = platform_of.get(company_id) or bare_platform(f"company-{company_id}", name)
+    return mapping
+
+
+def recognise(session: Session, *, url: str, content: object | None) -> CanonicalURL:
+    """Canonical form and platform of a listing URL; raises urls.InvalidListingURL."""
+    return canonicalize(url, catalogue_of(content), extra_domains=registered_domains(session))
+
+
+def recognise_shared(session: Session, *, text: str, content: object | None) -> CanonicalURL:
+    """Like `recognise`, but `text` may also be shared text with the URL somewhere in it."""
+    try:
+        return recognise(session, url=text, content=content)
+    except InvalidListingURL:
+        found = extract_url(text or "")
+        if not found or found == (text or "").strip():
+            raise
+        return recognise(session, url=found, content=content)
+
+
+def find_by_url(session: Session, canonical_url: str) -> Listing | None:
+    return session.execute(select(Listing).where(Listing.url_hash == url_hash(canonical_url))).scalars().first()
+
+
+def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) -> tuple[Listing, bool]:
+    """The listing of this canonical URL, locked for update; True when it was just created."""
+    existing = find_by_url(session, canonical.canonical_url)
+    if existing is not None:
+        return lock(session, existing.id), False  # type: ignore[arg-type]
+    listing = Listing(
+        url_hash=url_hash(canonical.canonical_url),
+        canonical_url=canonical.canonical_url,
+        host=canonical.host,
+        registrable_domain=canonical.registrable_domain,
+        platform_id=canonical.platform_id,
+        external_id=canonical.listing_id[:200] if canonical.listing_id else None,
+        status=ListingStatus.pending,
+        first_reported_at=now,
+        last_reported_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(listing)
+            session.flush()
+    except IntegrityError:
+        # Someone created it a moment ago: attach to theirs.
+        winner = find_by_url(session, canonical.canonical_url)
+        if winner is None:
+            raise
+        return lock(session, winner.id), False  # type: ignore[arg-type]
+    return listing, True
+
+
+def lock(session: Session, listing_id: int) -> Listing:
+    """The listing, re-read and locked until the transaction ends."""
+    statement = select(Listing).where(Listing.id == listing_id).with_for_update().execution_options(
+        populate_existing=True
+    )
+    return session.execute(statement).scalars().one()
+
+
+# --- Aggregates ------------------------------------------------------------------------
+
+
+def refresh_aggregates(session: Session, *, listing: Listing, content: object | None, now: datetime) -> Listing:
+    """Recompute what the queue shows of a listing from all its reports, and its priority."""
+    reports = list(session.execute(select(Report).where(Report.listing_id == listing.id)).scalars())
+    listing.report_count = len(reports)
+    if reports:
+        listing.last_reported_at = max(report.created_at for report in reports)
+    species_by_id: Mapping[str, object] = getattr(content, "species_by_id", {}) or {}
+    if listing.status in UNDECIDED:
+        listing.species_id = _leading_species([r.species_id for r in reports], species_by_id)
+    species = species_by_id.get(listing.species_id) if listing.species_id else None
+    listing.species_group = getattr(species, "group", None)
+    listing.appendix_rank = getattr(species, "appendix_rank", None)
+    listing.live_animal = any(report.live_animal for report in reports)
+    listing.country = _most_common([report.country for report in reports])
+    matcher = code_word_matcher(session, content)
+    listing.code_word_hit = any(
+        matcher.matches(report.listing_title, report.listing_text, report.notes) for report in reports
+    )
+    reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
+    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)  # type: ignore[arg-type]
+    score, reasons = priority.compute_priority(listing, reporter_track_records=records, now=now)
+    listing.priority = score
+    listing.priority_reasons = priority.join_reasons(reasons)
+    listing.updated_at = now
+    session.add(listing)
+    return listing
+
+
+def _leading_species(guesses: Sequence[str | None], species_by_id: Mapping[str, object]) -> str | None:
+    """The most reported species; a tie goes to the strictest CITES appendix, then the first reported."""
+    counts = Counter(guess for guess in guesses if guess)
+    if not counts:
+        return None
+    first_seen = {guess: index for index, guess in reversed(list(enumerate(guesses))) if guess}
+
+    def rank(species_id: str) -> tuple[int, int, int]:
+        appendix = getattr(species_by_id.get(species_id), "appendix_rank", None) or 9
+        return (-counts[species_id], appendix, first_seen[species_id])
+
+    return min(counts, key=rank)
+
+
+def _most_common(values: Iterable[str | None]) -> str | None:
+    counts = Counter(value for value in values if value)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def track_records(
+    session: Session, *, reporter_ids: Iterable[int], exclude_listing_id: int | None = None
+) -> list[priority.TrackRecord]:
+    """For each reporter: their reports on listings experts decided, and how many were confirmed."""
+    ids = sorted(set(reporter_ids))
+    if not ids:
+        return []
+    confirmed = func.sum(case((Listing.status.in_(tuple(CONFIRMED)), 1), else_=0))  # type: ignore[attr-defined]
+    statement = (
+        select(Report.reporter_id, func.count(), confirmed)
+        .join(Listing, Listing.id == Report.listing_id)
+        .where(Report.reporter_id.in_(ids), Listing.status.in_(tuple(DECIDED)))  # type: ignore[union-attr,attr-defined]
+        .group_by(Report.reporter_id)
+    )
+    if exclude_listing_id is not None:
+        statement = statement.where(Report.listing_id != exclude_listing_id)
+    return [
+        priority.TrackRecord(decided=int(decided), confirmed=int(done or 0))
+        for _reporter, decided, done in session.execute(statement)
+    ]
+
+
+# --- Code words ------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_ALTERNATIVES = re.compile(r"\s*;\s*|\s+/\s+")
+_QUOTES = "\"'“”‘’«»「」"
+
+
+def _fold(text: str) -> str:
+    return " " + _NOT_ALNUM.sub(" ", unidecode(text).casefold()).strip() + " "
+
+
+def term_variants(term: str) -> list[str]:
+    """The searchable forms of a catalogue term.
+
+    Catalogue terms may list alternatives ("cow bone ; ox bone", "Bakelite / resin") and
+    add notes in brackets ("鹤顶红 (hedinghong)"); each alternative is searched alone.
+    """
+    variants = []
+    for part in _ALTERNATIVES.split(term):
+        part = _PARENTHESES.sub(" ", part).strip().strip(_QUOTES).strip()
+        if part:
+            variants.append(part)
+    return variants
+
+
+class CodeWordMatcher:
+    """Finds catalogue code words and approved proposals in listing texts.
+
+    Latin-script terms match whole words, ignoring case and accents ("Bovine-Bone" finds
+    "bovine bone"); Chinese and Japanese terms match as written, anywhere in the text.
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        latin: dict[str, str] = {}
+        cjk: dict[str, str] = {}
+        for term in terms:
+            for variant in term_variants(term):
+                if _CJK.search(variant):
+                    cjk.setdefault(re.sub(r"\s+", "", variant), variant)
+                else:
+                    folded = _fold(variant)
+                    if len(folded.strip()) >= MIN_CODE_WORD_LENGTH:
+                        latin.setdefault(folded, variant)
+        self._latin = latin
+        self._cjk = cjk
+
+    def find(self, *texts: str | None) -> list[str]:
+        """The terms found in any of `texts`, as the catalogue writes them."""
+        found: list[str] = []
+        for text in texts:
+            if not text:
+                continue
+            folded = _fold(text)
+            compact = re.sub(r"\s+", "", text)
+            found.extend(term for key, term in self._latin.items() if key in folded and term not in found)
+            found.extend(term for key, term in self._cjk.items() if key in compact and term not in found)
+        return found
+
+    def matches(self, *texts: str | None) -> bool:
+        return bool(self.find(*texts))
+
+
+def code_word_matcher(session: Session, content: object | None) -> CodeWordMatcher:
+    """Code words of the training content plus the proposals admins approved."""
+    terms = [
+        word.term
+        for word in getattr(content, "code_words", ()) or ()
+        if getattr(word, "kind", "") not in UNSEARCHABLE_CODE_WORD_KINDS
+    ]
+    terms.extend(
+        session.execute(select(CodeWordProposal.term).where(CodeWordProposal.status == "approved")).scalars()
+    )
+    return CodeWordMatcher(terms)
