@@ -97,7 +97,7 @@ def check_all() -> list[CatalogueProblems]:
     return [check_catalogue(locale, extracted) for locale in SUPPORTED_LOCALES if locale != "en"]
 
 
-def update_catalogues() -> None:
+def update_catalogues(locales: list[str] | None = None) -> None:
     """Write messages.pot and merge it into each language's messages.po (new entries untranslated)."""
     from babel.messages.pofile import write_po
 
@@ -105,7 +105,7 @@ def update_catalogues() -> None:
     LOCALES_DIR.mkdir(parents=True, exist_ok=True)
     with (LOCALES_DIR / "messages.pot").open("wb") as handle:
         write_po(handle, extracted, omit_header=False, no_location=True, sort_output=True, width=100)
-    for locale in SUPPORTED_LOCALES:
+    for locale in locales or SUPPORTED_LOCALES:
         if locale == "en":
             continue
         po_path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
@@ -123,4 +123,6 @@ def update_catalogues() -> None:
 
 
 if __name__ == "__main__":
-    update_catalogues()
+    import sys
+
+    update_catalogues(sys.argv[1:] or None)
