@@ -24,7 +24,7 @@ from unidecode import unidecode
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import _
 from app.models import CodeWordProposal, Listing, Report, User, utcnow
-from app.services import audit
+from app.services import audit, review_history
 from app.services import listings as listing_service
 from app.services.review_queue import OPEN_STATUSES
 
@@ -197,6 +197,19 @@ def list_proposals(session: Session, *, status: str | None = None, limit: int = 
     if status:
         statement = statement.where(CodeWordProposal.status == status)
     return list(session.execute(statement).scalars())
+
+
+def proposals_page(session: Session, *, status: str | None = None, limit: int = 50,
+                   cursor: str | None = None) -> tuple[list[CodeWordProposal], str | None]:
+    """Proposals newest first, a page at a time (the cursor is the last id shown)."""
+    statement = select(CodeWordProposal).order_by(CodeWordProposal.id.desc())  # type: ignore[union-attr]
+    if status:
+        statement = statement.where(CodeWordProposal.status == status)
+    if cursor:
+        statement = statement.where(CodeWordProposal.id < review_history.decode_cursor(cursor))  # type: ignore[operator]
+    rows = list(session.execute(statement.limit(limit + 1)).scalars())
+    items = rows[:limit]
+    return items, review_history.encode_cursor(items[-1].id) if len(rows) > limit else None  # type: ignore[arg-type]
 
 
 def status_names() -> dict[str, str]:

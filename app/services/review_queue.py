@@ -22,7 +22,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, exists, func, not_, or_, select, text, tuple_
 from sqlmodel import Session
@@ -184,3 +184,57 @@ def count_open(session: Session) -> int:
 
 def unclaimed_condition(now: datetime):  # type: ignore[no-untyped-def]
     return or_(Listing.claimed_by_id.is_(None), not_(Listing.claim_expires_at > now))  # type: ignore[union-attr,operator]
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Times without a zone are taken as UTC (a date picker's midnight, an API client's bare time)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def build_filters(
+    *,
+    status: str | Sequence[str] | None = None,
+    platform: str | None = None,
+    species_id: str | None = None,
+    group: str | None = None,
+    appendix: int | str | None = None,
+    country: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    claimed_by_me: bool = False,
+    code_word: bool = False,
+) -> QueueFilters:
+    """Filters from a query string or a form, checked; empty values mean "any"."""
+    appendix_rank: int | None = None
+    if appendix not in (None, ""):
+        text_value = str(appendix).strip().upper()
+        appendix_rank = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}.get(text_value)
+        if appendix_rank is None:
+            raise Invalid(_("The CITES appendix is I, II or III (1, 2 or 3)."), field="appendix")
+    country_code = _clean(country)
+    if country_code is not None:
+        country_code = country_code.upper()
+        if len(country_code) != 2 or not country_code.isalpha():
+            raise Invalid(_("The country is a two-letter code, such as GB or CN."), field="country")
+    since, until = as_utc(since), as_utc(until)
+    if since and until and until <= since:
+        raise Invalid(_("The end of the period must come after its start."), field="until")
+    return QueueFilters(
+        statuses=parse_statuses(status if not isinstance(status, str) else (status or None)),
+        platform=_clean(platform),
+        species_id=_clean(species_id),
+        group=_clean(group),
+        appendix=appendix_rank,
+        country=country_code,
+        since=since,
+        until=until,
+        claimed_by_me=claimed_by_me,
+        code_word=code_word,
+    )

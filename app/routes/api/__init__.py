@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from app.routes.api import admin_users, auth, me
+from app.routes.api import admin_review as admin_review_api
+from app.routes.api import review as review_api
 from app.routes.api import companies as companies_api
 from app.routes.api import company as company_api
 from app.routes.api import deliveries as deliveries_api
@@ -33,3 +35,5 @@ router.include_router(company_api.router)
 router.include_router(reports_api.router)
 router.include_router(evidence_api.router)
 router.include_router(platforms_api.router)
+router.include_router(review_api.router)
+router.include_router(admin_review_api.router)
