@@ -263,13 +263,21 @@ class Dispatcher:
         resolver: Resolver | None = None,
         rng: random.Random | None = None,
         db_threads: int = 4,
+        connect_timeout: float = 5.0,
+        total_timeout: float = 15.0,
     ) -> None:
+        """Create it inside the event loop that will run it. `clock`, `resolver`, `rng` and
+        the timeouts are for tests; `transport` defaults to a WebhookTransport of its own."""
         self.database = database
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
         self.clock = clock
         self.resolver = resolver
         self.rng = rng
+        self.connect_timeout = connect_timeout
+        self.total_timeout = total_timeout
+        # A lease shorter than a send would let a second worker take a message still in flight.
+        self.lease = timedelta(seconds=max(settings.webhook_lease_seconds, 2 * total_timeout))
         self._transport = transport
         self._own_transport = transport is None
         self._db_limiter = anyio.CapacityLimiter(db_threads)
@@ -386,9 +394,10 @@ class Dispatcher:
                     for message in claimed:
                         tasks.start_soon(self._deliver, message)
                     if not claimed:
-                        if self._wake.is_set():
-                            self._wake = anyio.Event()
-                        await self._wake.wait()
+                        # Wait for a send to finish (room, or a message due again), unless one did already.
+                        if not self._wake.is_set():
+                            await self._wake.wait()
+                        self._wake = anyio.Event()
         finally:
             if self._own_transport and self._transport is not None:
                 await self._transport.aclose()
@@ -424,6 +433,8 @@ class Dispatcher:
             allow_private=self.settings.webhook_allow_private_targets,
             allow_http=self.settings.webhook_allow_http or self.settings.webhook_allow_private_targets,
             resolver=self.resolver,
+            connect_timeout=self.connect_timeout,
+            total_timeout=self.total_timeout,
         )
         self.sent += 1
         with anyio.CancelScope(shield=True):
@@ -454,7 +465,7 @@ class Dispatcher:
         else:
             candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
 
-        lease_until = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        lease_until = now + self.lease
         with self.database.transaction() as session:
             chosen: list[str] = []
             per_company = dict(self._in_flight)
