@@ -11,6 +11,7 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
     from app.routes import evidence_links
+    from app.routes import my_reports, reporting
 
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -21,3 +22,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)
     app.include_router(evidence_links.router)
+    app.include_router(reporting.router)
+    app.include_router(my_reports.router)

@@ -247,12 +247,18 @@ def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:
     return clean
 
 
-def _thumbnail(image: Image.Image) -> Image.Image:
-    """At most THUMBNAIL_SIZE on the longer side; never enlarged."""
-    scale = THUMBNAIL_SIZE / max(image.size)
+def thumbnail_dimensions(width: int, height: int) -> tuple[int, int]:
+    """Width and height of the thumbnail of a picture: at most THUMBNAIL_SIZE on the longer side."""
+    scale = THUMBNAIL_SIZE / max(width, height, 1)
     if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _thumbnail(image: Image.Image) -> Image.Image:
+    size = thumbnail_dimensions(*image.size)
+    if size == image.size:
         return image
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 

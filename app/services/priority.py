@@ -8,7 +8,11 @@ near the top (`describe_reasons`) and a change to one weight moves listings pred
     independent reports 10 each, max 30   several volunteers saw it
     code word 10                          the text uses a trader's disguise
     reporter track record up to 15        reporters whose reports are usually confirmed
-    age 1 a day, max 14                   nothing waits for ever behind newer listings
+    age 1 a day                           nothing waits for ever behind newer listings
+
+Age is not part of the stored score: it grows by itself, so the queue applies it when it
+sorts (`app.models.listings.queue_rank`: one point per day since the first report), and
+`describe_reasons` understands the "age_days:<n>" code the queue adds for display.
 
 `reasons` are short codes ("appendix:I", "reports:3", ...) stored on the listing, and
 turned into words in the reader's language only when shown.
@@ -32,8 +36,6 @@ CODE_WORD_POINTS = 10
 MAX_TRACK_RECORD_POINTS = 15
 # A track record counts once a reporter has this many decided reports; fewer says little.
 MIN_DECIDED_FOR_TRACK_RECORD = 3
-POINTS_PER_DAY = 1
-MAX_AGE_POINTS = 14
 REASONS_MAX_LENGTH = 400
 
 
@@ -57,13 +59,15 @@ class PrioritySubject(Protocol):
     live_animal: bool
     report_count: int
     code_word_hit: bool
-    first_reported_at: datetime
 
 
 def compute_priority(
     listing: PrioritySubject, *, reporter_track_records: Sequence[TrackRecord], now: datetime
 ) -> tuple[int, list[str]]:
-    """The listing's priority (higher first) and the reasons for it, as codes."""
+    """The listing's stored priority (higher first) and the reasons for it, as codes.
+
+    `now` is the moment of scoring; age is left to the queue's sort (see the module doc).
+    """
     score = 0
     reasons: list[str] = []
 
@@ -91,11 +95,6 @@ def compute_priority(
         if points:
             score += points
             reasons.append(f"track_record:{round(best * 100)}")
-
-    days = max(0, (now - listing.first_reported_at).days)
-    if days:
-        score += min(MAX_AGE_POINTS, POINTS_PER_DAY * days)
-        reasons.append(f"age_days:{days}")
 
     return score, reasons
 
