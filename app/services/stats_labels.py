@@ -14,6 +14,12 @@ def platform_names(content: object | None) -> dict[str, str]:
     return {platform.id: platform.name for platform in platforms}
 
 
+def species_names(content: object | None) -> dict[str, str]:
+    """species id -> scientific name, from the species catalogue (if loaded)."""
+    species = getattr(content, "species", ()) or ()
+    return {item.id: item.scientific_name for item in species}
+
+
 def group_names() -> dict[str | None, str]:
     return {
         "mammal": _("Mammals"),

@@ -71,7 +71,8 @@ def parse_moment(text: str | None, *, field: str) -> date | datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _start_of(day: date) -> datetime:
+def start_of(day: date) -> datetime:
+    """Midnight UTC at the start of `day`."""
     return datetime.combine(day, time(), UTC)
 
 
@@ -87,14 +88,14 @@ def resolve_period(
     elif isinstance(until, datetime):
         end = until
     else:
-        end = _start_of(until + timedelta(days=1))
+        end = start_of(until + timedelta(days=1))
     if since is None:
         last = bucket_start((end - timedelta(microseconds=1)).date(), interval)
-        start = _start_of(_previous_bucket(last, interval, DEFAULT_BUCKETS - 1))
+        start = start_of(_previous_bucket(last, interval, DEFAULT_BUCKETS - 1))
     elif isinstance(since, datetime):
         start = since
     else:
-        start = _start_of(since)
+        start = start_of(since)
     if start >= end:
         raise Invalid(_("The start of the period must be before its end."), field="since")
     period = Period(since=start, until=end, interval=interval)
@@ -108,4 +109,4 @@ def resolve_period(
 def year_period(year: int) -> Period:
     if not 2000 <= year <= 9999:
         raise Invalid(_("There is no report for the year %(year)s.", year=year), field="year")
-    return Period(since=_start_of(date(year, 1, 1)), until=_start_of(date(year + 1, 1, 1)), interval="month")
+    return Period(since=start_of(date(year, 1, 1)), until=start_of(date(year + 1, 1, 1)), interval="month")

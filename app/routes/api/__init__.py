@@ -15,6 +15,7 @@ from app.routes.api import evidence as evidence_api
 from app.routes.api import platforms as platforms_api
 from app.routes.api import reports as reports_api
 from app.routes.api import species as species_api
+from app.routes.api import exports as exports_api
 from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
 
@@ -26,6 +27,7 @@ router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(admin_users.router)
 router.include_router(stats_api.router)
+router.include_router(exports_api.router)
 router.include_router(species_api.router)
 router.include_router(training_api.router)
 router.include_router(training_api.admin_router)
