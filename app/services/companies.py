@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from app.config import Settings
-from app.content.platforms import normalise_domain
+from app.content.platforms import idna_host, normalise_domain, registrable_domain
 from app.errors import Conflict, Invalid
 from app.i18n import _
 from app.models import (
@@ -173,6 +173,13 @@ def _clean_platforms(session: Session, ids: Iterable[str], *, content: Any, comp
     return cleaned
 
 
+def _registrable_part(text: str) -> str | None:
+    try:
+        return registrable_domain(idna_host(text))
+    except ValueError:
+        return None
+
+
 def _clean_domains(session: Session, domains: Iterable[str], *, company_id: int | None) -> list[str]:
     cleaned: list[str] = []
     for raw in domains:
@@ -182,11 +189,14 @@ def _clean_domains(session: Session, domains: Iterable[str], *, company_id: int 
         try:
             domain = normalise_domain(text)
         except ValueError:
-            raise Invalid(
-                _("%(domain)s is not a registrable domain (write it like ebay.co.uk, without https:// or a path).",
-                  domain=text[:100]),
-                field="domains",
-            ) from None
+            suggestion = _registrable_part(text)
+            if suggestion:
+                message = _("%(domain)s is not a registrable domain: write %(suggestion)s (its subdomains follow it).",
+                            domain=text[:100], suggestion=suggestion)
+            else:
+                message = _("%(domain)s is not a registrable domain (write it like ebay.co.uk, without https:// "
+                            "or a path).", domain=text[:100])
+            raise Invalid(message, field="domains") from None
         if domain not in cleaned:
             cleaned.append(domain)
     if cleaned:
