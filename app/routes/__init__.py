@@ -10,6 +10,7 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import dashboard as dashboard_pages
     from app.routes import exports as export_pages
     from app.routes import dsa_report as dsa_report_pages
+    from app.routes import rounds as round_pages
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
     from app.routes import evidence_links
@@ -23,6 +24,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(dashboard_pages.router)
     app.include_router(export_pages.router)
     app.include_router(dsa_report_pages.router)
+    app.include_router(round_pages.router)
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)
     app.include_router(evidence_links.router)

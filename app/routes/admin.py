@@ -22,6 +22,8 @@ router = APIRouter(prefix="/admin", dependencies=[admin_only, csrf_protected], i
 # (url, title, description): the admin home lists these.
 ADMIN_LINKS: list[tuple[str, object, object]] = [
     ("/admin/users", lazy_gettext("People"), lazy_gettext("Find people, change roles, see training status.")),
+    ("/admin/rounds", lazy_gettext("Rounds"), lazy_gettext("Weekly reporting rounds: enrol volunteers, see who met the minimum.")),
+    ("/dsa-report", lazy_gettext("Trusted-flagger report"), lazy_gettext("The yearly report of notices sent to hosting providers (EU DSA).")),
 ]
 
 
