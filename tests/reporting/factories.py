@@ -124,3 +124,38 @@ def upload(client: TestClient, headers: dict[str, str], report_id: int, data: by
            content_type: str = "image/jpeg"):  # type: ignore[no-untyped-def]
     return client.post(f"/api/v1/reports/{report_id}/evidence", files={"file": (name, data, content_type)},
                        headers=headers)
+
+
+def ask_question(db, listing_id: int, text: str, expert=None):  # type: ignore[no-untyped-def]
+    """An expert's question, with the listing moved to needs_info as the review service would."""
+    from app.models import Listing, ListingStatus, ReviewQuestion
+    from app.services import listing_states
+
+    with db.transaction() as session:
+        listing = session.get(Listing, listing_id)
+        question = ReviewQuestion(listing_id=listing_id, asked_by_id=expert.id if expert else None, text=text)
+        session.add(question)
+        if listing.status != ListingStatus.needs_info:
+            listing_states.transition(session, listing=listing, to=ListingStatus.needs_info, actor=expert,
+                                      action="listing.needs_info")
+        session.flush()
+        return question.id
+
+
+def set_status(db, listing_id: int, status: str, **changes):  # type: ignore[no-untyped-def]
+    from app.models import Listing
+    from app.services import listing_states
+
+    with db.transaction() as session:
+        listing = session.get(Listing, listing_id)
+        listing_states.transition(session, listing=listing, to=status, action=f"test.{status}", changes=changes)
+
+
+def make_referral(db, listing_id: int, **fields):  # type: ignore[no-untyped-def]
+    from app.models import Referral
+
+    with db.transaction() as session:
+        referral = Referral(listing_id=listing_id, **fields)
+        session.add(referral)
+        session.flush()
+        return referral.id
