@@ -15,6 +15,7 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import training as training_pages
     from app.routes import evidence_links
     from app.routes import my_reports, reporting
+    from app.routes import admin_audit, admin_code_words, review
 
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -30,3 +31,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(evidence_links.router)
     app.include_router(reporting.router)
     app.include_router(my_reports.router)
+    app.include_router(review.router)
+    app.include_router(admin_audit.router)
+    app.include_router(admin_code_words.router)

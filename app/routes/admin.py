@@ -24,6 +24,8 @@ ADMIN_LINKS: list[tuple[str, object, object]] = [
     ("/admin/users", lazy_gettext("People"), lazy_gettext("Find people, change roles, see training status.")),
     ("/admin/rounds", lazy_gettext("Rounds"), lazy_gettext("Weekly reporting rounds: enrol volunteers, see who met the minimum.")),
     ("/dsa-report", lazy_gettext("Trusted-flagger report"), lazy_gettext("The yearly report of notices sent to hosting providers (EU DSA).")),
+    ("/admin/audit", lazy_gettext("Audit log"), lazy_gettext("Who changed what and when: claims, decisions, roles, certifications.")),
+    ("/admin/code-words", lazy_gettext("Code words"), lazy_gettext("Approve the seller keywords experts propose; approved terms flag listings.")),
 ]
 
 

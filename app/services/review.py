@@ -68,6 +68,11 @@ class ListingView:
     def evidence(self) -> list[Evidence]:
         return [item for report in self.reports for item in report.evidence]
 
+    @property
+    def title(self) -> str | None:
+        """The listing's title as the first reporter who gave one copied it."""
+        return next((view.report.listing_title for view in self.reports if view.report.listing_title), None)
+
 
 def evidence_url(evidence_id: int, *, thumbnail: bool = False) -> str:
     """The page-side address of a stored screenshot (served by the reporting routes)."""

@@ -27,12 +27,34 @@ CURSOR_PREFIX = "a1."
 class HistoryEntry:
     entry: AuditEntry
     actor: User | None
+    names: dict[int, str] | None = None  # people the entry's fields refer to (claimed_by_id, ...)
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        return changes(self.entry, self.names)
 
     @property
     def actor_name(self) -> str:
         if self.actor is not None:
             return self.actor.display_name
         return self.entry.actor_label or "system"
+
+
+def changes(entry: AuditEntry, names: dict[int, str] | None = None, *, limit: int = 160) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every field the entry changed, as short text; people by name."""
+
+    def shown(key: str, value: object) -> str:
+        if value is None or value == "":
+            return "—"
+        if key.endswith("_by_id") and isinstance(value, int) and names and value in names:
+            return names[value]
+        text = str(value)
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    before, after = entry.before or {}, entry.after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key, shown(key, before.get(key)), shown(key, after.get(key)))
+            for key in keys if before.get(key) != after.get(key)]
 
 
 @dataclass(frozen=True)
@@ -52,9 +74,16 @@ class AuditPage:
 
 
 def _with_actors(session: Session, entries: list[AuditEntry]) -> list[HistoryEntry]:
-    ids = sorted({entry.actor_id for entry in entries if entry.actor_id is not None})
-    people = {user.id: user for user in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}  # type: ignore[union-attr]
-    return [HistoryEntry(entry, people.get(entry.actor_id) if entry.actor_id else None) for entry in entries]
+    ids = {entry.actor_id for entry in entries if entry.actor_id is not None}
+    for entry in entries:
+        for values in (entry.before or {}, entry.after or {}):
+            ids.update(value for key, value in values.items() if key.endswith("_by_id") and isinstance(value, int))
+    people = (
+        {user.id: user for user in session.execute(select(User).where(User.id.in_(sorted(ids)))).scalars()}  # type: ignore[union-attr]
+        if ids else {}
+    )
+    names = {person_id: user.display_name for person_id, user in people.items()}  # type: ignore[misc]
+    return [HistoryEntry(entry, people.get(entry.actor_id) if entry.actor_id else None, names) for entry in entries]
 
 
 def listing_history(session: Session, listing_id: int) -> list[HistoryEntry]:
@@ -114,6 +143,36 @@ def audit_page(session: Session, *, filters: AuditFilters, limit: int = DEFAULT_
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None  # type: ignore[arg-type]
     return AuditPage(items=_with_actors(session, items), next_cursor=next_cursor)
+
+
+def action_names() -> dict[str, str]:
+    """What the log's actions mean, in the reader's words (unknown ones are shown as recorded)."""
+    return {
+        "listing.claimed": _("claimed the listing"),
+        "listing.claim_extended": _("extended the claim"),
+        "listing.released": _("released the listing"),
+        "listing.claim_expired": _("the claim ran out"),
+        "listing.claim_broken": _("broke the claim"),
+        "listing.confirmed": _("confirmed"),
+        "listing.rejected": _("rejected"),
+        "listing.needs_info": _("asked the reporters for information"),
+        "listing.info_answered": _("a reporter answered"),
+        "listing.reopened": _("re-opened the listing"),
+        "listing.removed": _("the company removed the listing"),
+        "report.submitted": _("reported the listing"),
+        "report.answered": _("answered a question"),
+        "evidence.added": _("added evidence"),
+        "referral.created": _("referred to the company"),
+        "referral.routed": _("sent to the company"),
+        "referral.outcome": _("the company answered"),
+        "code_word.proposed": _("proposed a code word"),
+        "code_word.approved": _("approved a code word"),
+        "code_word.rejected": _("rejected a code word"),
+        "user.role_changed": _("changed a role"),
+        "user.certified": _("passed the quiz"),
+        "user.certification_granted": _("granted certification"),
+        "user.certification_revoked": _("revoked certification"),
+    }
 
 
 # Suggestions for the admin filter (the log may hold others; any action can be typed).

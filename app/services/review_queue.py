@@ -22,7 +22,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, exists, func, not_, or_, select, text, tuple_
 from sqlmodel import Session
@@ -196,6 +196,21 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_day(value: str | None, *, field: str, end_of_day: bool = False) -> datetime | None:
+    """A date picker's "YYYY-MM-DD" (or an ISO time) as UTC; `end_of_day` gives the next midnight,
+    so that a period's last day is included."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise Invalid(_("Give the date as YYYY-MM-DD."), field=field) from None
 
 
 def build_filters(

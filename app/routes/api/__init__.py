@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordBearer
 
-from app.routes.api import admin_users, auth, me
 from app.routes.api import admin_review as admin_review_api
-from app.routes.api import review as review_api
+from app.routes.api import admin_users, auth, me
 from app.routes.api import companies as companies_api
 from app.routes.api import company as company_api
 from app.routes.api import deliveries as deliveries_api
 from app.routes.api import evidence as evidence_api
 from app.routes.api import platforms as platforms_api
 from app.routes.api import reports as reports_api
+from app.routes.api import review as review_api
 from app.routes.api import species as species_api
 from app.routes.api import exports as exports_api
 from app.routes.api import rounds as rounds_api
