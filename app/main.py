@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import __version__, error_handlers
+from app import __version__, error_handlers, openapi_errors
 from app.config import Settings, get_settings
 from app.db import make_database
 from app.middleware import RequestContextMiddleware
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, content: object | None = Non
     app.add_middleware(RequestContextMiddleware, secure_cookies=settings.secure_cookies)
     error_handlers.install(app)
     include_routers(app)
+    openapi_errors.install(app)
     webhook_dispatcher.install(app)  # the background delivery loop, when settings.run_dispatcher
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
