@@ -12,9 +12,11 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import dsa_report as dsa_report_pages
     from app.routes import rounds as round_pages
     from app.routes import leaderboard as leaderboard_pages
+    from app.routes import privacy as privacy_pages
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
     from app.routes import evidence_links
+    from app.routes import admin_companies as admin_company_pages
     from app.routes import my_reports, reporting
     from app.routes import admin_audit, admin_code_words, review
 
@@ -28,6 +30,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(dsa_report_pages.router)
     app.include_router(round_pages.router)
     app.include_router(leaderboard_pages.router)
+    app.include_router(privacy_pages.router)
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)
     app.include_router(evidence_links.router)
@@ -36,3 +39,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(review.router)
     app.include_router(admin_audit.router)
     app.include_router(admin_code_words.router)
+    app.include_router(admin_company_pages.router)

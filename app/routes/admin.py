@@ -26,6 +26,8 @@ ADMIN_LINKS: list[tuple[str, object, object]] = [
     ("/dsa-report", lazy_gettext("Trusted-flagger report"), lazy_gettext("The yearly report of notices sent to hosting providers (EU DSA).")),
     ("/admin/audit", lazy_gettext("Audit log"), lazy_gettext("Who changed what and when: claims, decisions, roles, certifications.")),
     ("/admin/code-words", lazy_gettext("Code words"), lazy_gettext("Approve the seller keywords experts propose; approved terms flag listings.")),
+    ("/admin/companies", lazy_gettext("Companies and webhooks"), lazy_gettext("Who receives confirmed listings: endpoints, secrets, test events, the delivery log.")),
+    ("/admin/referrals", lazy_gettext("Referrals"), lazy_gettext("Every confirmed listing sent (or waiting to be sent) to a company, and what it answered.")),
 ]
 
 
