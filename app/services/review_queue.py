@@ -115,9 +115,12 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 def answered_since_asked():  # type: ignore[no-untyped-def]
     """SQL: the reporter answered the listing's latest question (a needs-info listing ready again)."""
     latest_question = (
-        select(func.max(ReviewQuestion.id)).where(ReviewQuestion.listing_id == Listing.id).scalar_subquery()
+        select(func.max(ReviewQuestion.id))
+        .where(ReviewQuestion.listing_id == Listing.id)
+        .correlate(Listing)
+        .scalar_subquery()
     )
-    return exists().where(ReviewAnswer.question_id == latest_question)
+    return exists().where(ReviewAnswer.question_id == latest_question).correlate(Listing)
 
 
 def status_condition(statuses: tuple[str, ...] | None):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from app.db import Database
-from app.models import Listing, ListingStatus, Report, User, utcnow
+from app.models import Evidence, Listing, ListingStatus, Report, User, utcnow
 from app.services import listings as listing_service
 
 _numbers = itertools.count(1)
@@ -65,3 +65,47 @@ def get_listing(db: Database, listing_id: int) -> Listing:
         listing = session.get(Listing, listing_id)
         assert listing is not None
         return listing
+
+
+def set_fields(db: Database, listing_id: int, **fields: object) -> None:
+    """Put a listing in a given state directly (the state machine is what the tests exercise)."""
+    with db.transaction() as session:
+        listing = session.get(Listing, listing_id)
+        assert listing is not None
+        for key, value in fields.items():
+            setattr(listing, key, value)
+        session.add(listing)
+
+
+def claim_for(db: Database, listing_id: int, user: User, *, minutes: int = 30) -> None:
+    set_fields(db, listing_id, status=ListingStatus.in_review, claimed_by_id=user.id,
+               claim_expires_at=utcnow() + timedelta(minutes=minutes))
+
+
+def add_evidence(db: Database, report_id: int) -> int:
+    with db.transaction() as session:
+        item = Evidence(report_id=report_id, sha256="0" * 64, content_type="image/png", width=10, height=10,
+                        size_bytes=100, storage_key=f"test/{report_id}.png")
+        session.add(item)
+        session.flush()
+        return item.id  # type: ignore[return-value]
+
+
+def report_ids(db: Database, listing_id: int) -> list[int]:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        return list(session.execute(select(Report.id).where(Report.listing_id == listing_id).order_by(Report.id)).scalars())
+
+
+def audit_actions(db: Database, listing_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from app.models import AuditEntry
+
+    with db.session() as session:
+        return list(session.execute(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "listing", AuditEntry.entity_id == str(listing_id))
+            .order_by(AuditEntry.id)
+        ).scalars())
