@@ -13,6 +13,8 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import Database
 from app.demo import accounts
+from app.demo import referrals as referrals_demo
+from app.demo import reports as reports_demo
 from app.demo import training as training_demo
 
 
@@ -28,6 +30,8 @@ class DemoContext:
 Step = Callable[[DemoContext], None]
 STEPS: list[Step] = [accounts.load]
 STEPS.append(training_demo.load)
+STEPS.append(reports_demo.load)
+STEPS.append(referrals_demo.load)
 
 
 def load_demo(database: Database, settings: Settings, content: object | None = None) -> DemoContext:
