@@ -14,7 +14,6 @@ from app.config import Settings
 from app.db import Database
 from app.demo import accounts
 from app.demo import referrals as referrals_demo
-from app.demo import referrals as referrals_demo
 from app.demo import reports as reports_demo
 from app.demo import training as training_demo
 
@@ -32,7 +31,6 @@ Step = Callable[[DemoContext], None]
 STEPS: list[Step] = [accounts.load]
 STEPS.append(training_demo.load)
 STEPS.append(reports_demo.load)
-STEPS.append(referrals_demo.load)
 STEPS.append(referrals_demo.load)
 
 
