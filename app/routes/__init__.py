@@ -13,6 +13,7 @@ def include_routers(app: FastAPI) -> None:
     from app.routes import rounds as round_pages
     from app.routes import leaderboard as leaderboard_pages
     from app.routes import privacy as privacy_pages
+    from app.routes import privacy as privacy_pages
     from app.routes import admin_training as admin_training_pages
     from app.routes import training as training_pages
     from app.routes import evidence_links
@@ -30,6 +31,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(dsa_report_pages.router)
     app.include_router(round_pages.router)
     app.include_router(leaderboard_pages.router)
+    app.include_router(privacy_pages.router)
     app.include_router(privacy_pages.router)
     app.include_router(training_pages.router)
     app.include_router(admin_training_pages.router)

@@ -16,6 +16,7 @@ from app.routes.api import reports as reports_api
 from app.routes.api import review as review_api
 from app.routes.api import species as species_api
 from app.routes.api import exports as exports_api
+from app.routes.api import privacy as privacy_api
 from app.routes.api import rounds as rounds_api
 from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
@@ -31,6 +32,7 @@ router.include_router(stats_api.router)
 router.include_router(exports_api.router)
 router.include_router(rounds_api.router)
 router.include_router(rounds_api.admin_router)
+router.include_router(privacy_api.router)
 router.include_router(species_api.router)
 router.include_router(training_api.router)
 router.include_router(training_api.admin_router)
