@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from app import db_ranges
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -104,4 +106,5 @@ def make_database(url: str, *, echo: bool = False) -> Database:
             max_overflow=20,
             connect_args={"connect_timeout": 5},
         )
+    db_ranges.install(engine)  # an integer past the engine's range is a 422, not a 500
     return Database(engine=engine, write_engine=engine.execution_options(write=True))

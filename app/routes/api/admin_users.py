@@ -11,6 +11,7 @@ from app.errors import NotFound
 from app.i18n import _
 from app.models import Role, User
 from app.schemas.accounts import RoleChange, UserPublic
+from app.schemas.common import ErrorPublic
 from app.services import accounts
 
 router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -38,7 +39,8 @@ def list_users(
     return [UserPublic.of(u) for u in accounts.list_users(session, query=q, role=role, limit=limit, offset=offset)]
 
 
-@router.patch("/{user_id}/role", response_model=UserPublic)
+@router.patch("/{user_id}/role", response_model=UserPublic,
+              responses={404: {"model": ErrorPublic, "description": "No such user."}})
 def change_role(data: RoleChange, user: UserById, admin: CurrentAdmin, session: SessionDep) -> UserPublic:
     """Make someone a volunteer, an expert or an admin (audited)."""
     return UserPublic.of(accounts.change_role(session, admin=admin, user=user, role=data.role, reason=data.reason))

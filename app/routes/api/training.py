@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -52,7 +51,7 @@ def _after(cursor: str | None) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if raw.startswith("a") and raw[1:].isdigit():
             return int(raw[1:])
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text given to b64decode
         pass
     raise Invalid(_("This cursor is not valid; use the next_cursor of a previous answer."), field="cursor")
 
