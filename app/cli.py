@@ -118,6 +118,33 @@ def demo() -> None:
         typer.echo("  " + line)
 
 
+@cli.command("purge-evidence")
+def purge_evidence(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete evidence files of listings closed longer ago than CYBERSPOTTER_EVIDENCE_RETENTION_DAYS.
+
+    The worker does this once a day; run it by hand after lowering the retention period.
+    """
+    from app.models import utcnow
+    from app.services import retention
+
+    settings = get_settings()
+    database = make_database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            if dry_run:
+                count = retention.count_expired_evidence(session, settings=settings, now=utcnow())
+                typer.echo(f"{count} evidence item(s) would be deleted "
+                           f"(listings closed more than {settings.evidence_retention_days} days ago).")
+                return
+            result = retention.purge(session, settings=settings, now=utcnow())
+    finally:
+        database.dispose()
+    typer.echo(f"Deleted {result.evidence} evidence item(s) ({result.files_deleted} file(s)) of listings closed "
+               f"more than {settings.evidence_retention_days} days ago.")
+
+
 def main() -> None:
     cli()
 

@@ -587,6 +587,8 @@ async def run_worker(database: Database, settings: Settings, *, once: bool = Fal
     nothing is due). Returns the number of attempts made."""
     import signal
 
+    from app.worker_jobs import daily_jobs_loop
+
     dispatcher = Dispatcher(database, settings)
     if once:
         return await dispatcher.run_until_idle()
@@ -600,6 +602,7 @@ async def run_worker(database: Database, settings: Settings, *, once: bool = Fal
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(stop_on_signal)
+        tasks.start_soon(daily_jobs_loop, database, settings)  # evidence retention, once a day
         await dispatcher.run()
         tasks.cancel_scope.cancel()
     return dispatcher.sent

@@ -1,0 +1,50 @@
+"""Housekeeping the worker runs once a day (today: evidence retention).
+
+`run_daily_jobs(database, settings)` does one round, in its own transaction; the worker
+loop runs `daily_jobs_loop(database, settings)` as a task next to the webhook dispatcher.
+Every job is idempotent, so several workers running them, or a restart running them
+again, do no harm.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+import anyio
+
+from app.config import Settings
+from app.db import Database
+from app.models import utcnow
+from app.services import retention
+
+log = logging.getLogger("cyberspotter.jobs")
+DAY = timedelta(days=1)
+FIRST_RUN_DELAY_SECONDS = 60.0  # let a freshly started worker settle (and deliver) first
+
+
+def run_daily_jobs(database: Database, settings: Settings, *, now: datetime | None = None) -> dict[str, int]:
+    """One round of the daily jobs; returns what each did."""
+    now = now or utcnow()
+    with database.transaction() as session:
+        purged = retention.purge(session, settings=settings, now=now)
+    results = {"evidence_purged": purged.evidence, "evidence_files_deleted": purged.files_deleted}
+    log.info(json.dumps({"event": "daily_jobs", **results}))
+    return results
+
+
+async def daily_jobs_loop(database: Database, settings: Settings, *, every: timedelta = DAY,
+                          first_delay: float = FIRST_RUN_DELAY_SECONDS) -> None:
+    """Run the daily jobs shortly after start, then every `every`, until cancelled.
+
+    A failing round is logged and tried again at the next one: housekeeping must never stop
+    the worker's deliveries.
+    """
+    await anyio.sleep(first_delay)
+    while True:
+        try:
+            await anyio.to_thread.run_sync(run_daily_jobs, database, settings)
+        except Exception:
+            log.exception("daily jobs failed; trying again in %s", every)
+        await anyio.sleep(every.total_seconds())
