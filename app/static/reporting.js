@@ -2,6 +2,10 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("reporting-js");
+  // htmx copies `style` onto swapped-in elements while settling; the CSP forbids style attributes.
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
 
   // Enter in the species search searches (htmx "search" trigger) instead of sending the report.
   document.addEventListener("keydown", function (event) {
