@@ -199,7 +199,7 @@ def _listing_context(request: Request, session: SessionDep, user: User, listing:
         "holds_it": review.active_holder_id(listing, now) == user.id,
         "is_admin": user.role == Role.admin,
         "is_open": listing.status in review_queue.OPEN_STATUSES,
-        "next_listing": _next_listing(session, user, exclude=listing.id) if listing.status not in review_queue.OPEN_STATUSES else None,  # type: ignore[arg-type]
+        "next_listing": _next_listing(session, user, exclude=listing.id),  # type: ignore[arg-type]
         "now": now,
         "claim_minutes": request.app.state.settings.claim_minutes,
         "decided_by": session.get(User, listing.decided_by_id) if listing.decided_by_id else None,
@@ -213,6 +213,10 @@ def _next_listing(session: SessionDep, user: User, *, exclude: int) -> Listing |
     now = utcnow()
     return next((item for item in page.items if item.id != exclude
                  and review.active_holder_id(item, now) in (None, user.id)), None)
+
+
+def _status_of(session: SessionDep, listing_id: int) -> str:
+    return review.load_listing(session, listing_id).status
 
 
 def _listing_page(request: Request, session: SessionDep, user: User, listing_id: int, *,
@@ -300,7 +304,8 @@ def decide(
         typed = {key: value or "" for key, value in data.__dict__.items() if key != "version"}
         return _refused(request, session, expert, listing_id, error,
                         open_form=decision if decision in decisions.DECISIONS else None, values=typed)
-    return _after_action(request, session, expert, listing_id, redirect_to=f"/review?done={listing_id}")
+    return _after_action(request, session, expert, listing_id, redirect_to=f"/review?done={listing_id}",
+                         message=_("Done: %(status)s.", status=review.status_names()[_status_of(session, listing_id)]))
 
 
 @router.post("/listings/{listing_id}/reopen", response_class=HTMLResponse)
