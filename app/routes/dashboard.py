@@ -38,7 +38,8 @@ def form_values(period: Period) -> dict[str, str]:
 
 def labels(figures: stats.ProgrammeFigures) -> dict[str, Any]:
     return {
-        "platform": {None: _("Platform not recognised"), **{row.key: row.label for row in figures.by_platform}},
+        "platform": {None: _("Platform not recognised"),
+                     **{row.key: row.label for row in figures.by_platform if row.key}},
         "group": group_names(),
         "appendix": appendix_names(),
         "country": country_names([row.key for row in figures.by_country]),
