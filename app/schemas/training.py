@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from app.services import quiz, training
 # Answers are small: one list of choice ids per drawn question.
 MAX_ANSWERED_QUESTIONS = 200
 MAX_CHOICES_PER_ANSWER = 20
+ID_MAX = 100
 
 
 class ModulePublic(BaseModel):
@@ -167,7 +168,8 @@ class AttemptAnswersCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, list[str]] = Field(
+    answers: dict[Annotated[str, Field(max_length=ID_MAX)],
+                  Annotated[list[Annotated[str, Field(max_length=ID_MAX)]], Field(max_length=MAX_CHOICES_PER_ANSWER)]] = Field(
         max_length=MAX_ANSWERED_QUESTIONS,
         examples=[{"species-grey-parrot-appendix": ["a"], "code-words-red-flags": ["b", "d"]}],
     )

@@ -337,17 +337,22 @@ def required_correct(pass_mark: float, total: int) -> int:
     return max(1, math.ceil(pass_mark * total - 1e-9))
 
 
+def _shown(value: str, limit: int = 80) -> str:
+    """An id as echoed in an error: whatever was sent, but never a page of it."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def clean_answers(attempt: QuizAttempt, bank: QuizBank, answers: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """Answers keyed by every drawn question (unanswered = []); Invalid naming what is unknown."""
     drawn = set(attempt.question_ids)
-    unknown_questions = sorted(str(key) for key in answers if key not in drawn)
+    unknown_questions = sorted(_shown(str(key)) for key in answers if key not in drawn)
     unknown_choices: dict[str, list[str]] = {}
     too_many: list[str] = []
     cleaned: dict[str, list[str]] = {}
     for question_id in attempt.question_ids:
         picked = list(dict.fromkeys(str(cid) for cid in (answers.get(question_id) or ())))
         question = bank.by_id[question_id]
-        strangers = [cid for cid in picked if cid not in question.choice_ids]
+        strangers = [_shown(cid) for cid in picked if cid not in question.choice_ids]
         if strangers:
             unknown_choices[question_id] = strangers
         if not question.multiple and len(picked) > 1:
