@@ -6,9 +6,18 @@
 (function () {
   "use strict";
 
+  // htmx's settle step copies a swapped element's old "style" attribute onto its successor; the
+  // CSP forbids style attributes, so the browser would refuse (and report) every such copy.
+  if (window.htmx && window.htmx.config) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+
+  // Fields where a letter is text (or picks an option); radios, checkboxes and buttons are not.
+  var TYPING = "textarea, select, [contenteditable=''], [contenteditable='true'], " +
+    "input:not([type=radio]):not([type=checkbox]):not([type=button]):not([type=submit]):not([type=reset])";
+
   function typing(target) {
-    if (!target || !target.closest) return false;
-    return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
+    return Boolean(target && target.closest && target.closest(TYPING));
   }
 
   function rows() {
