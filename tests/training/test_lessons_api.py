@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.content import TrainingContent
 from app.models import LessonProgress
 from tests.factories import auth_headers, make_user
 
@@ -61,3 +62,22 @@ def test_status_tells_what_comes_next(client, db, app) -> None:  # type: ignore[
     assert status["can_start_attempt"] is False and status["blocked_by"] == "lessons_unread"
     assert status["questions_per_attempt"] == content.quiz.questions_per_attempt
     assert status["pass_mark"] == content.quiz.pass_mark and status["certified"] is False
+
+
+def test_modules_in_the_readers_language_or_english(client, db, app) -> None:  # type: ignore[no-untyped-def]
+    content = app.state.content
+    slugs = content.lesson_slugs
+    french = dict(content.lessons_by_lang.get("fr", {}))
+    french[slugs[0]] = content.lesson(slugs[0]).item.model_copy(update={"lang": "fr", "title": "Leçon traduite"})
+    french.pop(slugs[1], None)
+    app.state.content = TrainingContent(
+        lessons_by_lang={**content.lessons_by_lang, "fr": french}, quiz=content.quiz,
+        question_translations=content.question_translations, species=content.species,
+        code_words=content.code_words, platforms=content.platforms,
+    )
+    headers = {**auth_headers(client, make_user(db)), "Accept-Language": "fr-CH, fr;q=0.9, en;q=0.5"}
+    modules = client.get("/api/v1/training/modules", headers=headers).json()
+    assert modules[0]["title"] == "Leçon traduite" and modules[0]["language"] == "fr" and modules[0]["translated"]
+    assert modules[1]["language"] == "en" and modules[1]["translated"] is False
+    detail = client.get(f"/api/v1/training/modules/{slugs[1]}", headers=headers).json()
+    assert detail["translated"] is False and detail["language"] == "en"

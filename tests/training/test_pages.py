@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from markupsafe import escape
 
+from app.content import TrainingContent
 from app.models import Role
 from tests.conftest import csrf_token, post_form
 from tests.factories import make_user, web_login
@@ -226,18 +227,28 @@ def test_someone_elses_attempt_page_is_404(client, db, app) -> None:  # type: ig
 
 def test_untranslated_lessons_say_they_are_in_english(client, db, app) -> None:  # type: ignore[no-untyped-def]
     content = app.state.content
-    untranslated = [slug for slug in content.lesson_slugs if "fr" not in content.lesson_languages(slug)]
-    if not untranslated:
-        return  # every lesson has a French translation: nothing to fall back from
+    slugs = content.lesson_slugs
+    # French readers: the first lesson has a translation, the second does not.
+    french = dict(content.lessons_by_lang.get("fr", {}))
+    french[slugs[0]] = content.lesson(slugs[0]).item.model_copy(update={"lang": "fr", "title": "Leçon traduite"})
+    french.pop(slugs[1], None)
+    app.state.content = TrainingContent(
+        lessons_by_lang={**content.lessons_by_lang, "fr": french}, quiz=content.quiz,
+        question_translations=content.question_translations, species=content.species,
+        code_words=content.code_words, platforms=content.platforms,
+    )
     web_login(client, make_user(db))
     client.cookies.set("cs_lang", "fr")
-    page = client.get(f"/training/lessons/{untranslated[0]}")
-    assert page.status_code == 200
-    assert '<article class="panel" lang="en">' in page.text and 'role="note"' in page.text
+    untranslated = client.get(f"/training/lessons/{slugs[1]}")
+    assert untranslated.status_code == 200
+    assert '<article class="panel" lang="en">' in untranslated.text and 'role="note"' in untranslated.text
+    translated = client.get(f"/training/lessons/{slugs[0]}")
+    assert "Leçon traduite" in translated.text
+    assert '<article class="panel">' in translated.text and 'role="note"' not in translated.text
     course = client.get("/training")
-    assert 'lang="en"' in course.text
-    api = client.get("/api/v1/training/modules/" + untranslated[0])
-    assert api.status_code == 401  # the API reads only the Bearer header, never the cookie
+    assert course.text.count('<a href="/training/lessons/') == len(slugs)
+    assert f'<a href="/training/lessons/{slugs[1]}" lang="en">' in course.text
+    assert f'<a href="/training/lessons/{slugs[0]}">Leçon traduite</a>' in course.text
 
 
 def test_unknown_lesson_is_404(client, db) -> None:  # type: ignore[no-untyped-def]
