@@ -267,7 +267,7 @@ def _encode(image: Image.Image, image_format: str, *, thumbnail: bool) -> bytes:
     if image_format == "JPEG":
         image.save(buffer, "JPEG", quality=80 if thumbnail else JPEG_QUALITY, optimize=True)
     elif image_format == "PNG":
-        image.save(buffer, "PNG", compress_level=6)
+        image.save(buffer, "PNG", compress_level=3)  # 3-4x faster than 6 on noisy pictures, ~20% larger
     else:
         image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
     return buffer.getvalue()

@@ -141,7 +141,12 @@ def lock(session: Session, listing_id: int) -> Listing:
 
 def refresh_aggregates(session: Session, *, listing: Listing, content: object | None, now: datetime) -> Listing:
     """Recompute what the queue shows of a listing from all its reports, and its priority."""
+    # Read everything first: setting attributes between queries would flush the listing twice.
     reports = list(session.execute(select(Report).where(Report.listing_id == listing.id)).scalars())
+    matcher = code_word_matcher(session, content)
+    reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
+    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)  # type: ignore[arg-type]
+
     listing.report_count = len(reports)
     if reports:
         listing.last_reported_at = max(report.created_at for report in reports)
@@ -153,12 +158,9 @@ def refresh_aggregates(session: Session, *, listing: Listing, content: object | 
     listing.appendix_rank = getattr(species, "appendix_rank", None)
     listing.live_animal = any(report.live_animal for report in reports)
     listing.country = _most_common([report.country for report in reports])
-    matcher = code_word_matcher(session, content)
     listing.code_word_hit = any(
         matcher.matches(report.listing_title, report.listing_text, report.notes) for report in reports
     )
-    reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
-    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)  # type: ignore[arg-type]
     score, reasons = priority.compute_priority(listing, reporter_track_records=records, now=now)
     listing.priority = score
     listing.priority_reasons = priority.join_reasons(reasons)
