@@ -117,7 +117,9 @@ def response_text(result: SendResult) -> str | None:
     """The (already size-capped) answer as text for the log; binary garbage shows as U+FFFD."""
     if not result.body:
         return None
-    text = result.body.decode("utf-8", errors="replace")
+    # NUL is valid UTF-8 but PostgreSQL text cannot hold it: a binary answer would make the
+    # attempt impossible to record (and the message would be sent again and again).
+    text = result.body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text + "\n[…truncated]" if result.truncated else text
 
 
