@@ -142,23 +142,25 @@ def test_a_decompression_bomb_is_refused_quickly(client, headers, report):
     assert time.perf_counter() - started < 2
 
 
-@pytest.mark.parametrize(
-    ("data", "name", "words"),
-    [
-        (HTML_FILE, "listing.jpg", "not a JPEG, PNG or WebP"),
-        (zip_file(), "photos.jpg", "ZIP"),
-        (gif_picture(), "parrot.gif", "GIF"),
-        (b"%PDF-1.7\n" + b"0" * 100, "scan.png", "PDF"),
-        (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, "IMG_0001.HEIC", "HEIC"),
-        (plain_jpeg()[:200], "cut.jpg", "damaged"),
-        (b"", "empty.jpg", "empty"),
-    ],
-)
-def test_files_that_are_not_allowed_pictures_are_refused(client, headers, report, data, name, words):
-    response = upload(client, headers, report["id"], data, name, "image/jpeg")
-    assert response.status_code == 422, response.text
-    assert words in response.json()["detail"]
-    assert response.json()["field"] == "evidence"
+REFUSED_FILES = [
+    (HTML_FILE, "listing.jpg", "not a JPEG, PNG or WebP"),
+    (zip_file(), "photos.jpg", "ZIP"),
+    (gif_picture(), "parrot.gif", "GIF"),
+    (b"%PDF-1.7\n" + b"0" * 100, "scan.png", "PDF"),
+    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, "IMG_0001.HEIC", "HEIC"),
+    (plain_jpeg()[:200], "cut.jpg", "damaged"),
+    (b"", "empty.jpg", "empty"),
+]
+
+
+def test_files_that_are_not_allowed_pictures_are_refused(client, db, headers, report):
+    for data, name, words in REFUSED_FILES:
+        response = upload(client, headers, report["id"], data, name, "image/jpeg")
+        assert response.status_code == 422, (name, response.text)
+        assert words in response.json()["detail"], name
+        assert response.json()["field"] == "evidence"
+    with db.session() as session:
+        assert session.query(Evidence).count() == 0
 
 
 def test_an_oversize_file_is_refused_with_413(client, settings, headers, report):
