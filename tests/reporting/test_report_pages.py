@@ -389,3 +389,16 @@ def test_adding_pictures_to_a_report_from_its_page(client, db, volunteer):
     web_login(client, make_user(db, certified=True))
     assert client.get(picture.group(1)).status_code == 404
     assert report_id
+
+
+def test_an_answer_after_the_decision_is_refused_with_a_reason(client, db, volunteer):
+    report_id = int(send(client, FORM).headers["location"].split("/")[2].split("?")[0])
+    with db.session() as session:
+        listing_id = session.get(Report, report_id).listing_id
+    question_id = ask_question(db, listing_id, "Any papers?")
+    set_status(db, listing_id, "confirmed")
+    late = post_form(client, f"/reports/{report_id}/answers", {"question_id": str(question_id), "text": "None"},
+                     from_path=f"/reports/{report_id}")
+    assert late.status_code == 409
+    assert "already decided" in late.text
+    assert 'action="/reports/' + str(report_id) + '/answers"' not in late.text
