@@ -256,3 +256,19 @@ def test_a_tall_picture_is_cleaned_the_same_way():
     assert clean.format == "PNG" and (clean.width, clean.height) == (40, 400)
     with Image.open(io.BytesIO(clean.thumbnail)) as thumb:
         assert thumb.size == (32, 320)
+
+
+def test_an_oversize_body_without_a_length_is_cut_off(client, settings, headers, report):
+    settings.evidence_max_bytes = 50_000
+    boundary = "cut"
+
+    def body():  # type: ignore[no-untyped-def]
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+               "Content-Type: image/jpeg\r\n\r\n").encode()
+        for _ in range(200):
+            yield b"\xff" * 10_000
+
+    response = client.post(f"/api/v1/reports/{report['id']}/evidence", content=body(),
+                           headers={**headers, "content-type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
