@@ -145,6 +145,32 @@ def purge_evidence(
                f"more than {settings.evidence_retention_days} days ago.")
 
 
+@cli.command("seed-bench")
+def seed_bench(
+    listings: Annotated[int, typer.Option(min=1, help="How many listings to add.")],
+    reports_per_listing: Annotated[float, typer.Option(min=1.0, help="Reports per listing, on average.")] = 1.3,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed draws the same data.")] = 2026,
+) -> None:
+    """Fill the database fast with realistic listings and reports, for benchmarks (never production)."""
+    from app.benchseed import BENCH_EXPERT_EMAIL, BENCH_PASSWORD
+    from app.benchseed import seed as fill
+    from app.main import load_training_content
+
+    settings = get_settings()
+    if settings.env == "production":
+        raise typer.BadParameter("refusing to fill a production database with benchmark data")
+    database = make_database(settings.database_url)
+    try:
+        result = fill(database, load_training_content(settings), listings=listings,
+                      reports_per_listing=reports_per_listing, rng_seed=seed, progress=typer.echo)
+    finally:
+        database.dispose()
+    statuses = ", ".join(f"{status} {count:,}" for status, count in sorted(result.by_status.items()))
+    typer.echo(f"Added {result.listings:,} listings ({statuses}), {result.reports:,} reports, "
+               f"{result.users:,} users in {result.seconds:.1f} s.")
+    typer.echo(f"Benchmark expert: {BENCH_EXPERT_EMAIL} / {BENCH_PASSWORD}")
+
+
 def main() -> None:
     cli()
 
