@@ -15,6 +15,7 @@ from app.db import Database
 from app.demo import accounts
 from app.demo import referrals as referrals_demo
 from app.demo import reports as reports_demo
+from app.demo import review as review_demo
 from app.demo import stats as stats_demo
 from app.demo import training as training_demo
 
@@ -34,6 +35,7 @@ STEPS.append(training_demo.load)
 STEPS.append(reports_demo.load)
 STEPS.append(referrals_demo.load)
 STEPS.append(stats_demo.load)
+STEPS.append(review_demo.load)
 
 
 def load_demo(database: Database, settings: Settings, content: object | None = None) -> DemoContext:

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Column, Index, Numeric, Text, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, optional_time_field
+from app.models.types import utcnow
 
 
 class ListingStatus(StrEnum):
@@ -41,6 +42,12 @@ def queue_rank(priority: int, first_reported_at: datetime) -> int:
     per point` (lower first). Stored and indexed, the queue needs no periodic re-scoring.
     """
     return int(first_reported_at.timestamp()) - priority * AGE_SECONDS_PER_POINT
+
+
+def _queue_rank_default(context) -> int:  # type: ignore[no-untyped-def]
+    row = context.get_current_parameters()
+    reported = row.get("first_reported_at")
+    return queue_rank(row.get("priority") or 0, reported if isinstance(reported, datetime) else utcnow())
 
 
 class Listing(SQLModel, table=True):
@@ -78,7 +85,8 @@ class Listing(SQLModel, table=True):
     code_word_hit: bool = Field(default=False)
     priority: int = Field(default=0)
     priority_reasons: str = Field(default="", max_length=400)
-    queue_rank: int = Field(default=0, sa_type=BigInteger)  # kept by `_keep_queue_rank`
+    # Kept by `_keep_queue_rank`; a Core insert that leaves it out gets it from its own row's values.
+    queue_rank: int = Field(sa_type=BigInteger, sa_column_kwargs={"default": _queue_rank_default})
     first_reported_at: datetime = created_at_field()
     last_reported_at: datetime = created_at_field()
 

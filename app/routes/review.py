@@ -181,11 +181,13 @@ def _listing_context(request: Request, session: SessionDep, user: User, listing:
         *[text for r in view.reports for text in (r.report.listing_title, r.report.listing_text, r.report.notes)]
     )
     species = sorted(getattr(content, "species", ()) or (), key=lambda s: (s.group, s.scientific_name))
+    questions = review.questions_of(session, listing.id)  # type: ignore[arg-type]
     return {
         "view": view,
         "listing": listing,
         "status_names": review.status_names(),
-        "questions": review.questions_of(session, listing.id),  # type: ignore[arg-type]
+        "questions": questions,
+        "question_texts": {question.id: question.text for question in questions},
         "history": review_history.listing_history(session, listing.id),  # type: ignore[arg-type]
         "action_names": review_history.action_names(),
         "repeat_sellers": review.repeat_sellers(session, listing),

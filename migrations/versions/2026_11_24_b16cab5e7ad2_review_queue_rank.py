@@ -35,6 +35,9 @@ def upgrade() -> None:
                               sqlite_where=OPEN_STATUSES, postgresql_where=OPEN_STATUSES)
         batch_op.create_index('ix_listings_status_queue', ['status', 'queue_rank', 'id'], unique=False)
     _rank_existing_listings()
+    # The default only served the rows above: from now on a listing written without a rank is an error.
+    with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.alter_column('queue_rank', server_default=None)
 
 
 def _rank_existing_listings() -> None:

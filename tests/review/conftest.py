@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.db import Database
 from app.models import Role, User
+from tests.e2e.conftest import browser, chromium_executable, live_server, live_settings  # noqa: F401 - browser fixtures
 from tests.factories import auth_headers, make_user
 
 

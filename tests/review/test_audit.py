@@ -45,7 +45,9 @@ def test_every_claim_decision_and_reopening_is_recorded_with_before_and_after(  
         "status": "in_review", "claimed_by_id": expert.id,
         "claim_expires_at": by_action["listing.claimed"]["after"]["claim_expires_at"]}
     assert by_action["listing.released"]["after"]["status"] == "pending"
-    assert by_action["listing.needs_info"]["reason"] == "Are the rings closed?"
+    asked = client.get(f"/api/v1/review/listings/{listing.id}", headers=expert_headers).json()["questions"]
+    assert by_action["listing.needs_info"]["after"]["question_id"] == asked[0]["id"]
+    assert asked[0]["text"] == "Are the rings closed?"
     assert by_action["listing.rejected"]["after"]["reject_reason"] == "replica"
     assert by_action["listing.reopened"]["before"]["status"] == "rejected"
     assert by_action["listing.reopened"]["reason"] == "A second look: real feathers."

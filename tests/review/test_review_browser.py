@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401 - fixtures
-    LAPTOP,
-    PHONE,
-    Steps,
-    assert_accessible,
-    browser,
-    chromium_executable,
-    live_server,
-    live_settings,
-)
+from tests.e2e.conftest import LAPTOP, PHONE, Steps, assert_accessible
 from tests.factories import PASSWORD, make_user
 from tests.review.factories import add_evidence, make_listing, report_ids
 
