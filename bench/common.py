@@ -15,6 +15,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+# The test client's own deprecation notice is noise in a benchmark's output.
+warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 if str(ROOT) not in sys.path:  # `python bench/x.py` from the repository root
     sys.path.insert(0, str(ROOT))
 
