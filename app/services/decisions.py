@@ -159,7 +159,12 @@ def _clean(value: str | None, *, limit: int, field_name: str) -> str | None:
 
 
 def validate(data: DecisionInput, *, content: object | None) -> dict[str, Any]:
-    """The decision's fields, checked; Invalid names the field to correct."""
+    """The decision's fields, checked; Invalid names the field to correct.
+
+    The API contract's minimal bodies keep working: a confirmation or rejection with only a
+    `note` takes the note as its whole explanation (kind "other"), and a needs-info decision
+    with only a `note` asks it as the question.
+    """
     if data.decision not in DECISIONS:
         raise Invalid(_("Choose confirm, reject or ask for information."), field="decision")
     note = _clean(data.note, limit=NOTE_MAX, field_name="note")
@@ -171,22 +176,25 @@ def validate(data: DecisionInput, *, content: object | None) -> dict[str, Any]:
                 else _("%(species)s is not in the species catalogue.", species=data.species_id),
                 field="species_id",
             )
-        if not data.finding_template:
-            raise Invalid(_("Choose the kind of finding."), field="finding_template")
-        if data.finding_template not in FINDING_TEMPLATES:
+        template = data.finding_template or ("other" if note else None)
+        if not template:
+            raise Invalid(_("Choose the kind of finding, or explain it in your own words."), field="finding_template")
+        if template not in FINDING_TEMPLATES:
             raise Invalid(_("Unknown kind of finding."), field="finding_template")
-        if data.finding_template == "other" and not note:
+        if template == "other" and not note:
             raise Invalid(_("Explain the finding in the note: the company needs the reasons."), field="note")
-        return {"species": species, "template": data.finding_template, "note": note}
+        return {"species": species, "template": template, "note": note}
     if data.decision == "reject":
-        if not data.reason:
+        reason = data.reason or ("other" if note else None)
+        if not reason:
             raise Invalid(_("Choose a reason."), field="reason")
-        if data.reason not in REJECT_REASONS:
+        if reason not in REJECT_REASONS:
             raise Invalid(_("Unknown reason."), field="reason")
-        if data.reason == "other" and not note:
+        if reason == "other" and not note:
             raise Invalid(_("Say in the note why the listing is rejected."), field="note")
-        return {"reason": data.reason, "note": note}
-    question = _clean(data.question, limit=QUESTION_MAX, field_name="question")
+        return {"reason": reason, "note": note}
+    question = _clean(data.question, limit=QUESTION_MAX, field_name="question") or (
+        _clean(data.note, limit=QUESTION_MAX, field_name="note") if data.note else None)
     if not question:
         raise Invalid(_("Write the question for the reporters."), field="question")
     return {"question": question}

@@ -21,6 +21,7 @@ def test_confirm_needs_a_catalogue_species_and_a_finding(client, db, training_co
     listing = make_listing(db, training_content, reporters=[reporter], species_id=PARROT, live_animal=True)
     cases = [
         ({"finding_template": "live_appendix_i"}, "species_id"),
+        ({"species_id": PARROT, "note": "   "}, "finding_template"),
         ({"species_id": "unicorn", "finding_template": "live_appendix_i"}, "species_id"),
         ({"species_id": PARROT}, "finding_template"),
         ({"species_id": PARROT, "finding_template": "because"}, "finding_template"),
@@ -182,6 +183,23 @@ def test_reopening_is_for_admins_with_a_reason(client, db, training_content, rep
     confirmed = _decide(client, expert_headers, listing.id, decision="confirm", species_id=PARROT,
                         finding_template="no_legal_origin")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+
+
+def test_the_contracts_minimal_bodies_work(client, db, training_content, reporter, expert_headers) -> None:  # type: ignore[no-untyped-def]
+    """design/api.md: `{decision, species_id?, note?}`; the note then is the whole explanation."""
+    confirmed = make_listing(db, training_content, reporters=[reporter], species_id=PARROT)
+    response = _decide(client, expert_headers, confirmed.id, decision="confirm", species_id=PARROT,
+                       note="Live chicks, no papers.")
+    assert response.status_code == 200, response.text
+    assert response.json()["finding"].startswith("Live chicks, no papers.")
+    rejected = make_listing(db, training_content, reporters=[reporter], species_id=PARROT)
+    response = _decide(client, expert_headers, rejected.id, decision="reject", note="A toy parrot.")
+    assert response.status_code == 200
+    assert (response.json()["reject_reason"], response.json()["decision_note"]) == ("other", "A toy parrot.")
+    asked = make_listing(db, training_content, reporters=[reporter], species_id=PARROT)
+    response = _decide(client, expert_headers, asked.id, decision="needs_info", note="Is it alive?")
+    assert response.status_code == 200 and response.json()["questions"][0]["text"] == "Is it alive?"
+    assert _decide(client, expert_headers, asked.id, decision="reject").json()["field"] == "reason"
 
 
 def test_choices_are_labelled(client, expert_headers) -> None:  # type: ignore[no-untyped-def]

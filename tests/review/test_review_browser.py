@@ -76,7 +76,7 @@ def test_an_expert_works_the_queue_from_the_keyboard(live_server, browser, db, t
     # Confirm with an error first (no finding): the form comes back in place with the message.
     page.select_option("#confirm-species", "psittacus-erithacus")
     page.click("#decide-confirm button[type=submit]")
-    page.wait_for_selector("text=Choose the kind of finding.")
+    page.wait_for_selector("text=Choose the kind of finding, or explain it in your own words.")
     page.check("#decide-confirm input[value=live_appendix_i]")
     page.click("#decide-confirm button[type=submit]")
     page.wait_for_selector("text=Finding sent to the company")
