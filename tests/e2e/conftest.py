@@ -21,7 +21,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.conftest import TEST_SECRET
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 AXE_PATH = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import PHONE, Steps, assert_accessible
 from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def test_register_and_account_at_phone_size(live_server, browser) -> None:  # type: ignore[no-untyped-def]
