@@ -11,7 +11,9 @@ programme needs that is not about them:
   about the *listing* is kept as evidence: the URL, species guess, price, seller handle,
   listing title and text, and the screenshots (whose metadata was stripped on upload);
 * in the texts they wrote to the experts (report notes, answers to questions) their
-  e-mail address and display name are replaced by "[removed]";
+  e-mail address and display name are replaced by "[removed]"; so are they in what experts
+  wrote about their listings (questions, findings, decision notes), where the name must
+  match exactly, so that "Robin" goes and the robin of a finding stays;
 * audit entries keep the action and keep pointing at the (now anonymous) row as actor, so
   "the same person did these" stays visible while who it was does not; their e-mail and
   display name are removed from the entries' details;
@@ -140,10 +142,16 @@ def export_personal_data(session: Session, *, user: User, now: datetime, base_ur
 # --- Erasure -----------------------------------------------------------------------------------
 
 
-def _needles(user: User) -> list[re.Pattern[str]]:
+def _needles(user: User, *, exact_case: bool = False) -> list[re.Pattern[str]]:
+    """Patterns for the person's e-mail address and display name (as a whole word or words).
+
+    `exact_case` for texts other people wrote: there "Robin" the name is removed, "robin" the bird stays.
+    """
     patterns = [re.compile(re.escape(user.email), re.IGNORECASE)]
-    if len(user.display_name.strip()) >= MIN_NAME_TO_SCRUB:
-        patterns.append(re.compile(re.escape(user.display_name.strip()), re.IGNORECASE))
+    name = " ".join(user.display_name.split())
+    if len(name) >= MIN_NAME_TO_SCRUB:
+        flags = 0 if exact_case else re.IGNORECASE
+        patterns.append(re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", flags))
     return patterns
 
 
@@ -163,6 +171,18 @@ def _scrub_json(value: Any, needles: list[re.Pattern[str]]) -> Any:
     if isinstance(value, list):
         return [_scrub_json(item, needles) for item in value]
     return value
+
+
+def _scrub_expert_texts(session: Session, *, report_ids: list[int], needles: list[re.Pattern[str]]) -> None:
+    """Experts may have addressed the reporter by name in a question or a note on the listing."""
+    listing_ids = select(Report.listing_id).where(Report.id.in_(report_ids))
+    for question in session.execute(select(ReviewQuestion).where(ReviewQuestion.listing_id.in_(listing_ids))).scalars():
+        question.text = scrub_text(question.text, needles) or REMOVED
+        session.add(question)
+    for listing in session.execute(select(Listing).where(Listing.id.in_(listing_ids))).scalars():
+        listing.finding = scrub_text(listing.finding, needles)
+        listing.decision_note = scrub_text(listing.decision_note, needles)
+        session.add(listing)
 
 
 def check_password(session: Session, *, user: User, password: str, settings: Settings) -> None:
@@ -197,6 +217,7 @@ def delete_account(session: Session, *, user: User, password: str, settings: Set
         for answer in session.execute(select(ReviewAnswer).where(ReviewAnswer.report_id.in_(report_ids))).scalars():
             answer.text = scrub_text(answer.text, needles) or REMOVED
             session.add(answer)
+        _scrub_expert_texts(session, report_ids=report_ids, needles=_needles(user, exact_case=True))
         session.execute(update(Report).where(Report.id.in_(report_ids)).values(reporter_id=None))
 
     mentions = or_(

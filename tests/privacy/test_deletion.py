@@ -51,7 +51,7 @@ def _volunteer_with_a_history(client, db):  # type: ignore[no-untyped-def]
                          files={"file": ("shot.png", png_with_text(), "image/png")})
     assert upload.status_code == 201, upload.text
     asked = client.post(f"/api/v1/review/listings/{listing_id}/decision", headers=expert_headers,
-                        json={"decision": "needs_info", "question": "Is the bird alive in the photos?"})
+                        json={"decision": "needs_info", "question": f"{NAME}, is the bird alive in the photos?"})
     assert asked.status_code == 200, asked.text
     question_id = client.get(f"/api/v1/reports/{report_id}", headers=headers).json()["questions"][-1]["id"]
     answer = client.post(f"/api/v1/reports/{report_id}/answers", headers=headers,
@@ -191,3 +191,13 @@ def test_the_last_admin_cannot_leave(client, db) -> None:  # type: ignore[no-unt
     assert response.status_code == 409 and "only admin" in response.json()["detail"]
     make_user(db, role=Role.admin)
     assert client.request("DELETE", "/api/v1/me", headers=headers, json={"password": PASSWORD}).status_code == 204
+
+
+def test_names_are_scrubbed_as_whole_words_and_exact_in_others_texts() -> None:
+    robin = User(email="robin@example.org", display_name="Robin", password_hash="x")
+    own, others = privacy._needles(robin), privacy._needles(robin, exact_case=True)
+    assert privacy.scrub_text("robin here (ROBIN@example.org)", own) == "[removed] here ([removed])"
+    assert privacy.scrub_text("A robin in a cage; thanks Robin. Robinson is the seller.", others) == (
+        "A robin in a cage; thanks [removed]. Robinson is the seller.")
+    short = User(email="al@example.org", display_name="Al", password_hash="x")
+    assert privacy.scrub_text("Al sold alpaca wool", privacy._needles(short)) == "Al sold alpaca wool"

@@ -9,6 +9,7 @@ import tracemalloc
 from datetime import timedelta
 
 from app.models import AuditEntry, Listing, Role
+from app.models.listings import queue_rank
 from app.services import exports
 from tests.conftest import csrf_token
 from tests.factories import auth_headers, make_user, web_login
@@ -105,7 +106,7 @@ def _bulk_listings(db, count: int) -> None:  # type: ignore[no-untyped-def]
         rows.append({"url_hash": hashlib.sha256(url.encode()).hexdigest(), "canonical_url": url,
                      "host": "example.com", "registrable_domain": "example.com", "platform_id": "ebay",
                      "status": "pending", "first_reported_at": moment, "last_reported_at": moment,
-                     "updated_at": moment, "finding": "x" * 200})
+                     "updated_at": moment, "finding": "x" * 200, "queue_rank": queue_rank(0, moment)})
     with db.transaction() as session:
         session.execute(Listing.__table__.insert(), rows)  # Core executemany: no RETURNING round trips
 
@@ -140,9 +141,9 @@ def test_exports_stream_in_bounded_chunks(client, db) -> None:  # type: ignore[n
     assert largest < 1000 * 1000  # one batch of rows per chunk
 
     # Memory does not grow with the number of rows: four times as many need no more.
-    _, small_lines, _, peak_small = _consume(exports.stream_csv(db, _first(2000)), trace=True)
-    _, large_lines, _, peak_large = _consume(exports.stream_csv(db, _first(8000)), trace=True)
-    assert (small_lines, large_lines) == (2001, 8001)
+    _, small_lines, _, peak_small = _consume(exports.stream_csv(db, _first(1500), batch_rows=500), trace=True)
+    _, large_lines, _, peak_large = _consume(exports.stream_csv(db, _first(6000), batch_rows=500), trace=True)
+    assert (small_lines, large_lines) == (1501, 6001)
     assert peak_large < peak_small * 1.5, (peak_large, peak_small)
 
     response = client.get("/api/v1/exports/listings.csv", headers=auth_headers(client, make_user(db, role=Role.expert)))
