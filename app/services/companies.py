@@ -10,7 +10,9 @@ a domain, routes the "no recipient" referrals it now answers for.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -63,7 +65,14 @@ def run_async(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     try:
         return anyio.from_thread.run(call)
     except RuntimeError:  # not in an AnyIO worker thread
+        pass
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return anyio.run(call)
+    # Sync code called straight from a running event loop: a loop cannot nest, so use a thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, call).result()
 
 
 @dataclass
