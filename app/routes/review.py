@@ -19,7 +19,7 @@ from app.i18n import _, babel_locale
 from app.models import Listing, Role, User, utcnow
 from app.routes.guards import csrf_protected, expert_only
 from app.routes.web import redirect, safe_next
-from app.services import claims, code_words, decisions, review, review_history, review_queue
+from app.services import claims, code_words, decisions, review, review_history, review_queue, review_texts
 from app.services.listings import code_word_matcher
 from app.services.review_queue import QueueFilters
 from app.services.stats_labels import appendix_names, group_names, platform_names
@@ -89,7 +89,7 @@ def _queue_page(request: Request, session: SessionDep, user: User, *, values: di
         "open_count": review_queue.count_open(session),
         "selected": set(selected or []),
         "bulk_values": bulk_values or {},
-        "reject_reasons": decisions.reject_reason_choices(),
+        "reject_reasons": review_texts.reject_reason_choices(),
         "flash": _flash(request, session, user),
         "now": utcnow(),
         **_filter_choices(content),
@@ -195,9 +195,9 @@ def _listing_context(request: Request, session: SessionDep, user: User, listing:
         "highlight": lambda text: code_words.highlight(text, found_terms),
         "species_choices": species,
         "group_names": group_names(),
-        "finding_templates": decisions.finding_template_choices(),
-        "reject_reasons": decisions.reject_reason_choices(),
-        "reject_reason_label": decisions.reject_reason_label,
+        "finding_templates": review_texts.finding_template_choices(),
+        "reject_reasons": review_texts.reject_reason_choices(),
+        "reject_reason_label": review_texts.reject_reason_label,
         "holds_it": review.active_holder_id(listing, now) == user.id,
         "is_admin": user.role == Role.admin,
         "is_open": listing.status in review_queue.OPEN_STATUSES,

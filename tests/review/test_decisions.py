@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Listing, ListingStatus, Referral, Report, ReviewQuestion
-from app.services import decisions
+from app.services import review_texts
 from tests.review.factories import claim_for, get_listing, make_listing, report_ids, set_fields
 
 PARROT = "psittacus-erithacus"
@@ -130,7 +130,7 @@ def test_reporters_see_the_outcome_and_the_reason_meant_for_them_but_not_each_ot
     assert client.get(f"/api/v1/reports/{second_report}", headers=auth_headers(client, reporter)).status_code == 404
     # The message a reporter reads: the reason in words, and the expert's note.
     with db.session() as session:
-        message = decisions.reporter_message(session.get(Listing, listing.id))  # type: ignore[arg-type]
+        message = review_texts.reporter_message(session.get(Listing, listing.id))  # type: ignore[arg-type]
     assert message is not None
     assert "papers" in message and "The breeder's papers are in the advert's last photo." in message
     assert "Emeka" not in message

@@ -22,7 +22,7 @@ from app.schemas.review import (
     ReviewDecisionCreate,
     ReviewListingPublic,
 )
-from app.services import claims, code_words, decisions, review, review_queue
+from app.services import claims, code_words, decisions, review, review_queue, review_texts
 
 ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}}
 NOT_FOUND = {404: {"model": ErrorPublic, "description": "No such listing."}}
@@ -127,8 +127,8 @@ def bulk_reject(data: BulkRejectCreate, request: Request, session: SessionDep, e
 def read_choices() -> ReviewChoicesPublic:
     """The kinds of finding and the reasons for rejecting, for the decision's `finding_template` and `reason`."""
     return ReviewChoicesPublic(
-        finding_templates=[ChoicePublic(value=v, label=label) for v, label in decisions.finding_template_choices()],
-        reject_reasons=[ChoicePublic(value=v, label=label) for v, label in decisions.reject_reason_choices()],
+        finding_templates=[ChoicePublic(value=v, label=label) for v, label in review_texts.finding_template_choices()],
+        reject_reasons=[ChoicePublic(value=v, label=label) for v, label in review_texts.reject_reason_choices()],
     )
 
 
