@@ -60,10 +60,39 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    server_cpu: float | None = None  # CPU seconds the server processes spent in the timed part
+
+    @property
+    def cpu_ms_per_request(self) -> str:
+        if self.server_cpu is None or not self.latencies:
+            return "n/a"
+        return f"{self.server_cpu / len(self.latencies) * 1000:.1f}"
 
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and its children so far (Linux /proc; None elsewhere).
+
+    Wall-clock figures move with whatever else the machine runs; CPU per request does not,
+    and on one core it is what sets the ratio of two endpoints' throughputs.
+    """
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        pending = [pid]
+        while pending:
+            current = pending.pop()
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending += [int(child) for child in children]
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def free_port() -> int:
@@ -161,7 +190,7 @@ async def volunteer_loop(client: httpx.AsyncClient, tokens: list[str], kind: str
             run.errors[response.status_code] = run.errors.get(response.status_code, 0) + 1
 
 
-async def drive(base: str, tokens: list[list[str]], kind: str, seconds: float, warmup: float) -> Run:
+async def drive(base: str, tokens: list[list[str]], kind: str, seconds: float, warmup: float, server_pid: int) -> Run:
     rng = random.Random(7)
     listings = Listings(rng)
     clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in tokens]
@@ -170,10 +199,14 @@ async def drive(base: str, tokens: list[list[str]], kind: str, seconds: float, w
             await asyncio.gather(*(volunteer_loop(client, mine, kind, listings, Run(), time.monotonic() + warmup, rng)
                                    for client, mine in zip(clients, tokens, strict=True)))
         run = Run()
+        cpu_before = cpu_seconds(server_pid)
         started = time.monotonic()
         await asyncio.gather(*(volunteer_loop(client, mine, kind, listings, run, started + seconds, rng)
                                for client, mine in zip(clients, tokens, strict=True)))
         run.seconds = time.monotonic() - started
+        cpu_after = cpu_seconds(server_pid)
+        if cpu_before is not None and cpu_after is not None:
+            run.server_cpu = cpu_after - cpu_before
     finally:
         for client in clients:
             await client.aclose()
@@ -183,7 +216,8 @@ async def drive(base: str, tokens: list[list[str]], kind: str, seconds: float, w
 def row(engine: str, label: str, run: Run) -> list[object]:
     errors = ", ".join(f"{status}: {count}" for status, count in sorted(run.errors.items())) or "none"
     return [engine, label, len(run.latencies), f"{run.throughput:.0f}",
-            f"{percentile(run.latencies, 0.5) * 1000:.1f}", f"{percentile(run.latencies, 0.99) * 1000:.1f}", errors]
+            f"{percentile(run.latencies, 0.5) * 1000:.1f}", f"{percentile(run.latencies, 0.99) * 1000:.1f}",
+            run.cpu_ms_per_request, errors]
 
 
 def main() -> None:
@@ -206,8 +240,8 @@ def main() -> None:
         tokens = make_volunteers(url, args.volunteers, args.identities)
         server, base = start_server(url, args.workdir, workers)
         try:
-            ceiling = asyncio.run(drive(base, tokens, "ceiling", args.seconds, args.warmup))
-            reports = asyncio.run(drive(base, tokens, "report", args.seconds, args.warmup))
+            ceiling = asyncio.run(drive(base, tokens, "ceiling", args.seconds, args.warmup, server.pid))
+            reports = asyncio.run(drive(base, tokens, "report", args.seconds, args.warmup, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -217,7 +251,8 @@ def main() -> None:
         for line in rows[-2:]:
             print("  " + " | ".join(str(cell) for cell in line), flush=True)
     print()
-    print(table(["engine", "endpoint", "requests", "per second", "p50 ms", "p99 ms", "non-2xx"], rows))
+    print(table(["engine", "endpoint", "requests", "per second", "p50 ms", "p99 ms", "server CPU ms/request",
+                 "non-2xx"], rows))
     print()
     for label, ratio in ratios:
         verdict = "meets" if ratio >= 0.5 else "MISSES"

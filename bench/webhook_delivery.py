@@ -1,0 +1,145 @@
+"""Webhook deliveries per second through the real dispatcher, beside raw httpx POSTs.
+
+    python bench/webhook_delivery.py                     # SQLite, 2000 messages
+    python bench/webhook_delivery.py --postgres --messages 5000
+
+A fresh database gets listings (`app.benchseed`), eight companies on the busiest platforms
+whose endpoints are a fast local receiver (bench/receiver.py, its own process), and a
+`referral.created` outbox message for each confirmed listing on their platforms, written
+by `referrals.create_referral` as an expert's decision would. Then:
+
+- dispatcher: `Dispatcher.run_until_idle()` with the default settings (32 sends at once,
+  4 per endpoint): claims with leases, signs, sends through the SSRF-safe transport (a
+  fresh connection per attempt, never kept alive), records every attempt;
+- raw httpx: the same bodies POSTed to the same receiver by 32 httpx.AsyncClients at once,
+  once with keep-alive (httpx's default) and once with a new connection each time
+  (what the dispatcher does on purpose, so that a connection verified for one company never
+  carries another's request).
+
+Target: the dispatcher at least half as fast as raw httpx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from common import add_common_arguments, bench_settings, engines, fresh_database, machine, table
+from sqlalchemy import func, select
+
+from app.benchseed import seed
+from app.db import make_database
+from app.main import load_training_content
+from app.models import DeliveryAttempt, Listing, ListingStatus, OutboxMessage
+from app.services import companies, referrals
+from app.webhooks.dispatcher import Dispatcher, encode_body
+
+PLATFORMS = ("facebook", "ebay", "taobao", "xianyu", "instagram", "wechat", "etsy", "alibaba")
+CONCURRENCY = 32
+
+
+def start_receiver() -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+    receiver = subprocess.Popen([sys.executable, str(Path(__file__).parent / "receiver.py")],
+                                stdout=subprocess.PIPE, text=True)
+    assert receiver.stdout is not None
+    return receiver, int(receiver.stdout.readline())
+
+
+def prepare(engine: str, args: argparse.Namespace, content, port: int):  # type: ignore[no-untyped-def]
+    url = fresh_database(engine, "webhooks", args.workdir)
+    settings = bench_settings(url, args.workdir, webhook_allow_private_targets=True, webhook_allow_http=True)
+    database = make_database(url)
+    seed(database, content, listings=args.messages * 4, reports_per_listing=1.3)
+    with database.transaction() as session:
+        for platform in PLATFORMS:
+            companies.create_company(session, name=f"{platform} takedowns", platforms=[platform],
+                                     webhook_url=f"http://127.0.0.1:{port}/hooks/{platform}", actor=None,
+                                     settings=settings, content=content)
+    with database.transaction() as session:
+        listings = session.execute(
+            select(Listing).where(Listing.status == ListingStatus.confirmed, Listing.platform_id.in_(PLATFORMS))
+            .order_by(Listing.id).limit(args.messages)
+        ).scalars().all()
+        for listing in listings:
+            referrals.create_referral(session, listing=listing, actor=None, settings=settings, content=content)
+    with database.session() as session:
+        bodies = [(message.company_id, encode_body(message.payload)) for message in
+                  session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars()]
+    return database, settings, bodies
+
+
+async def raw_httpx(port: int, bodies: list[tuple[int, bytes]], keep_alive: bool) -> float:
+    """Seconds to POST every body with 32 senders, each its own httpx.AsyncClient (one shared
+    client's connection pool is the slower way to run 32 requests at once)."""
+    pending = list(reversed(bodies))
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1 if keep_alive else 0)
+
+    async def sender() -> None:
+        async with httpx.AsyncClient(limits=limits, timeout=15) as client:
+            while pending:
+                company_id, body = pending.pop()
+                response = await client.post(f"http://127.0.0.1:{port}/hooks/{company_id}", content=body,
+                                             headers={"content-type": "application/json"})
+                assert response.status_code == 204
+
+    started = time.monotonic()
+    await asyncio.gather(*(sender() for _ in range(CONCURRENCY)))
+    return time.monotonic() - started
+
+
+def received(port: int) -> int:
+    return int(httpx.get(f"http://127.0.0.1:{port}/count").text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser)
+    parser.add_argument("--messages", type=int, default=2000, help="messages to deliver (default %(default)s)")
+    args = parser.parse_args()
+    content = load_training_content(bench_settings("sqlite://", args.workdir))
+    print(f"Webhook deliveries to a local receiver, {CONCURRENCY} at a time. {machine()}", flush=True)
+    rows, ratios = [], []
+    for engine in engines(args):
+        receiver, port = start_receiver()
+        try:
+            database, settings, bodies = prepare(engine, args, content, port)
+            count = len(bodies)
+            before = received(port)
+            started = time.monotonic()
+            attempts = asyncio.run(Dispatcher(database, settings).run_until_idle(max_rounds=100_000))
+            dispatcher_seconds = time.monotonic() - started
+            assert received(port) - before == count == attempts, (received(port) - before, count, attempts)
+            with database.session() as session:
+                delivered = session.execute(select(func.count()).select_from(OutboxMessage)
+                                            .where(OutboxMessage.status == "delivered")).scalar_one()
+                logged = session.execute(select(func.count()).select_from(DeliveryAttempt)).scalar_one()
+            assert delivered == logged == count, (delivered, logged, count)
+            database.dispose()
+            new_connections = asyncio.run(raw_httpx(port, bodies, keep_alive=False))
+            kept_alive = asyncio.run(raw_httpx(port, bodies, keep_alive=True))
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=10)
+        dispatcher_rate = count / dispatcher_seconds
+        for label, seconds in (("dispatcher (signed, logged, new connection each)", dispatcher_seconds),
+                               ("raw httpx, new connection each", new_connections),
+                               ("raw httpx, keep-alive", kept_alive)):
+            rows.append([engine, label, count, f"{seconds:.2f}", f"{count / seconds:.0f}"])
+            print("  " + " | ".join(str(cell) for cell in rows[-1]), flush=True)
+        ratios.append((engine, dispatcher_rate / (count / new_connections), dispatcher_rate / (count / kept_alive)))
+    print()
+    print(table(["engine", "sender", "messages", "seconds", "per second"], rows))
+    print()
+    for engine, fresh, kept in ratios:
+        verdict = "meets" if kept >= 0.5 else "MISSES"
+        print(f"{engine}: the dispatcher delivers at {kept:.0%} of raw httpx with keep-alive ({verdict} the target "
+              f"of 50%), {fresh:.0%} of raw httpx opening a connection per request.")
+
+
+if __name__ == "__main__":
+    main()
