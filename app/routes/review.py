@@ -87,6 +87,7 @@ def _queue_page(request: Request, session: SessionDep, user: User, *, values: di
         "first_url": f"/review?{urlencode(values)}" if cursor else None,
         "filters_query": urlencode(values),
         "open_count": review_queue.count_open(session),
+        "count_cap": review_queue.COUNT_CAP,
         "selected": set(selected or []),
         "bulk_values": bulk_values or {},
         "reject_reasons": review_texts.reject_reason_choices(),

@@ -158,3 +158,11 @@ def test_the_cursor_is_opaque_and_checked() -> None:
     cursor = review_queue.encode_cursor(listing)
     assert "123" not in cursor
     assert review_queue.decode_cursor(cursor) == (-123, 7)
+
+
+def test_the_headline_count_is_capped(db, training_content, reporter) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        make_listing(db, training_content, reporters=[reporter])
+    with db.session() as session:
+        assert review_queue.count_open(session) == 3
+        assert review_queue.count_open(session, cap=2) == 2
