@@ -63,6 +63,11 @@ class Listing(SQLModel, table=True):
         Index("ix_listings_species_status", "species_id", "status"),
         Index("ix_listings_claimed_by", "claimed_by_id", "claim_expires_at"),
         Index("ix_listings_first_reported_at", "first_reported_at"),
+        # Programme figures count what happened in a period; retention looks for long-closed listings.
+        Index("ix_listings_confirmed_at", "confirmed_at"),
+        Index("ix_listings_decided_at", "decided_at"),
+        Index("ix_listings_removed_at", "removed_at"),
+        Index("ix_listings_closed_at", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -116,6 +121,7 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("listing_id", "reporter_id"),
         Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+        Index("ix_reports_created_at", "created_at"),  # programme figures by period
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -63,7 +63,10 @@ class WebhookSecret(SQLModel, table=True):
 
 class Referral(SQLModel, table=True):
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_company_status", "company_id", "status"),)
+    __table_args__ = (
+        Index("ix_referrals_company_status", "company_id", "status"),
+        Index("ix_referrals_created_at", "created_at"),  # programme figures and the yearly report by period
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     listing_id: int = Field(foreign_key="listings.id", unique=True, ondelete="CASCADE")
