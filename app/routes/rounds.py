@@ -46,7 +46,7 @@ def _date_or_none(value: str) -> date | None:
 def _list_page(request: Request, session, *, form: dict, errors: dict, status_code: int = 200) -> HTMLResponse:  # type: ignore[no-untyped-def]
     today = utcnow().date()
     listed = [(round_, count, rounds.round_state(round_, today), rounds.ends_on(round_))
-              for round_, count in rounds.list_rounds(session)]
+              for round_, count in rounds.list_rounds(session)[0]]
     return render(request, "rounds/admin_list.html", {"rounds": listed, "form": form, "errors": errors},
                   status_code=status_code)
 

@@ -8,11 +8,14 @@ progress (or already met); later weeks are still to come.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlmodel import Session
 
 from app.errors import Conflict, Invalid, NotFound
@@ -138,12 +141,48 @@ def get_round(session: Session, round_id: int) -> Round:
     return round_
 
 
-def list_rounds(session: Session) -> list[tuple[Round, int]]:
-    """Every round, the latest start first, with how many volunteers are enrolled."""
+CURSOR_PREFIX = "r1."
+
+
+def encode_cursor(round_: Round) -> str:
+    raw = json.dumps([round_.starts_on.isoformat(), round_.id], separators=(",", ":")).encode()
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date, int]:
+    try:
+        if not cursor.startswith(CURSOR_PREFIX):
+            raise ValueError(cursor)
+        body = cursor[len(CURSOR_PREFIX):]
+        day, round_id = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if not isinstance(round_id, int):
+            raise ValueError(cursor)
+        return date.fromisoformat(day), round_id
+    except (ValueError, TypeError, binascii.Error):
+        raise Invalid(_("This page link is not valid any more; start again from the first page."),
+                      field="cursor") from None
+
+
+def _after(cursor: str | None):  # type: ignore[no-untyped-def]
+    """Keyset condition for the order (starts_on desc, id desc)."""
+    if not cursor:
+        return true()
+    day, round_id = decode_cursor(cursor)
+    return or_(Round.starts_on < day, and_(Round.starts_on == day, Round.id < round_id))
+
+
+def list_rounds(session: Session, *, limit: int | None = None,
+                cursor: str | None = None) -> tuple[list[tuple[Round, int]], str | None]:
+    """Rounds, the latest start first, with how many volunteers are enrolled; and the next page's cursor."""
     enrolled = func.count(RoundEnrolment.id)
     statement = (select(Round, enrolled).outerjoin(RoundEnrolment, RoundEnrolment.round_id == Round.id)
-                 .group_by(Round.id).order_by(Round.starts_on.desc(), Round.id.desc()))
-    return [(round_, int(count)) for round_, count in session.execute(statement).tuples()]
+                 .where(_after(cursor)).group_by(Round.id).order_by(Round.starts_on.desc(), Round.id.desc()))
+    if limit is not None:
+        statement = statement.limit(limit + 1)
+    rows = [(round_, int(count)) for round_, count in session.execute(statement).tuples()]
+    if limit is not None and len(rows) > limit:
+        return rows[:limit], encode_cursor(rows[limit - 1][0])
+    return rows, None
 
 
 def parse_emails(text: str) -> list[str]:
@@ -272,20 +311,31 @@ def progress(session: Session, *, round_: Round, today: date) -> RoundProgress:
 
 def rounds_of(session: Session, *, user: User, today: date, include_ended: bool = True) -> list[RoundProgress]:
     """The rounds a volunteer is enrolled in, with only their own progress: running first, then upcoming."""
-    rounds = list(session.execute(
-        select(Round).join(RoundEnrolment, RoundEnrolment.round_id == Round.id)
-        .where(RoundEnrolment.user_id == user.id).order_by(Round.starts_on.desc())).scalars())
+    found, _next = rounds_page_of(session, user=user, today=today)
     order = {"running": 0, "upcoming": 1, "ended": 2}
-    found = []
-    for round_ in rounds:
-        state = round_state(round_, today)
-        if state == "ended" and not include_ended:
-            continue
-        counts = _weekly_counts(session, round_=round_, user_ids=[user.id])  # type: ignore[list-item]
-        found.append(RoundProgress(round=round_, weeks=weeks_of(round_), state=state,
-                                   volunteers=_progress_rows(round_, [user], counts, today)))
+    found = [item for item in found if include_ended or item.state != "ended"]
     found.sort(key=lambda item: order[item.state])
     return found
+
+
+def rounds_page_of(session: Session, *, user: User, today: date, limit: int | None = None,
+                   cursor: str | None = None) -> tuple[list[RoundProgress], str | None]:
+    """A volunteer's rounds with their own progress, the latest start first, a page at a time."""
+    statement = (select(Round).join(RoundEnrolment, RoundEnrolment.round_id == Round.id)
+                 .where(RoundEnrolment.user_id == user.id, _after(cursor))
+                 .order_by(Round.starts_on.desc(), Round.id.desc()))
+    if limit is not None:
+        statement = statement.limit(limit + 1)
+    rounds = list(session.execute(statement).scalars())
+    next_cursor = None
+    if limit is not None and len(rounds) > limit:
+        rounds, next_cursor = rounds[:limit], encode_cursor(rounds[limit - 1])
+    found = []
+    for round_ in rounds:
+        counts = _weekly_counts(session, round_=round_, user_ids=[user.id])  # type: ignore[list-item]
+        found.append(RoundProgress(round=round_, weeks=weeks_of(round_), state=round_state(round_, today),
+                                   volunteers=_progress_rows(round_, [user], counts, today)))
+    return found, next_cursor
 
 
 def volunteers_not_enrolled(session: Session, *, round_: Round, limit: int = 200) -> list[User]:

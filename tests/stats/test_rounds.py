@@ -46,7 +46,7 @@ def test_round_progress_per_volunteer_and_week(client, db) -> None:  # type: ign
     assert (progress["Ana"]["weeks_met"], progress["Ben"]["weeks_met"]) == (2, 1)
     assert progress["Ana"]["email"] == "ana@example.org"
 
-    mine = client.get("/api/v1/rounds/mine", headers=auth_headers(client, ana)).json()
+    mine = client.get("/api/v1/rounds/mine", headers=auth_headers(client, ana)).json()["items"]
     assert [(r["round"]["name"], [w["reports"] for w in r["weeks"]]) for r in mine] == [("Spring watch", [2, 1, 2])]
     assert "email" not in str(mine)
 
@@ -123,3 +123,15 @@ def test_round_pages_without_javascript(client, db) -> None:  # type: ignore[no-
     mine = client.get("/rounds/mine")
     assert mine.status_code == 200 and "Autumn" in mine.text and "1 of 3 so far" in mine.text
     assert client.get(page_url).status_code == 403
+
+
+def test_round_lists_are_paged(client, db) -> None:  # type: ignore[no-untyped-def]
+    headers = auth_headers(client, make_user(db, role=Role.admin))
+    for name, start in (("A", "2026-01-05"), ("B", "2026-02-02"), ("C", "2026-02-02"), ("D", "2026-03-02")):
+        client.post("/api/v1/admin/rounds", headers=headers, json={"name": name, "starts_on": start})
+    first = client.get("/api/v1/admin/rounds?limit=3", headers=headers).json()
+    assert [r["name"] for r in first["items"]] == ["D", "C", "B"] and first["next_cursor"]
+    second = client.get(f"/api/v1/admin/rounds?limit=3&cursor={first['next_cursor']}", headers=headers).json()
+    assert [r["name"] for r in second["items"]] == ["A"] and second["next_cursor"] is None
+    bad = client.get("/api/v1/admin/rounds?cursor=nonsense", headers=headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.deps import CurrentAdmin, CurrentUser, SessionDep, require_admin
 from app.models import Round, utcnow
-from app.schemas.common import ErrorPublic
+from app.schemas.common import ErrorPublic, Page
 from app.schemas.rounds import (
     EnrolmentCreate,
     EnrolmentResultPublic,
@@ -32,19 +32,25 @@ def load_round(round_id: int, session: SessionDep) -> Round:
 RoundById = Annotated[Round, Depends(load_round)]
 
 
-@router.get("/mine", response_model=list[MyRoundPublic])
-def my_rounds(user: CurrentUser, session: SessionDep) -> list[MyRoundPublic]:
-    """The rounds you are enrolled in (running first, then upcoming, then ended), with your reports per
-    week and whether you met the weekly minimum."""
-    return [MyRoundPublic.of(item) for item in rounds.rounds_of(session, user=user, today=utcnow().date())]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (default 50, at most 200).")]
+Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")]
 
 
-@admin_router.get("", response_model=list[RoundPublic])
-def list_rounds(session: SessionDep) -> list[RoundPublic]:
-    """Every round, the latest first, with how many volunteers are enrolled."""
+@router.get("/mine", response_model=Page[MyRoundPublic], responses={422: {"model": ErrorPublic}})
+def my_rounds(user: CurrentUser, session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -> Page[MyRoundPublic]:
+    """The rounds you are enrolled in, the latest start first, with your reports per week and whether
+    you met the weekly minimum (`state`: upcoming, running or ended)."""
+    items, next_cursor = rounds.rounds_page_of(session, user=user, today=utcnow().date(), limit=limit, cursor=cursor)
+    return Page[MyRoundPublic](items=[MyRoundPublic.of(item) for item in items], next_cursor=next_cursor)
+
+
+@admin_router.get("", response_model=Page[RoundPublic], responses={422: {"model": ErrorPublic}})
+def list_rounds(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -> Page[RoundPublic]:
+    """Every round, the latest start first, with how many volunteers are enrolled."""
     today = utcnow().date()
-    return [RoundPublic.of(round_, state=rounds.round_state(round_, today), enrolled=count)
-            for round_, count in rounds.list_rounds(session)]
+    items, next_cursor = rounds.list_rounds(session, limit=limit, cursor=cursor)
+    return Page[RoundPublic](items=[RoundPublic.of(round_, state=rounds.round_state(round_, today), enrolled=count)
+                                    for round_, count in items], next_cursor=next_cursor)
 
 
 @admin_router.post("", response_model=RoundPublic, status_code=201, responses={422: {"model": ErrorPublic}})
