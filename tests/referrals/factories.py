@@ -128,13 +128,15 @@ Answer = tuple[int, dict[str, str], bytes]
 class Receiver:
     """A threaded HTTP server that records every request and answers from a script.
 
-    `answers` are used in order (the last one repeats); `delay` holds each answer back,
-    so tests can make an endpoint slow. `max_concurrent` counts requests in progress at once,
+    `answers` are used in order (the last one repeats); `delay` or a closed `gate` holds
+    each answer back, so tests can make an endpoint slow or hang. `max_concurrent` counts requests in progress at once,
     per webhook-id and overall.
     """
 
     answers: list[Answer | Callable[[Received], Answer]] = field(default_factory=lambda: [(200, {}, b"ok")])
     delay: float = 0.0
+    # When set, every answer waits until the test opens the gate (an endpoint that hangs).
+    gate: threading.Event | None = None
     port: int = 0
     received: list[Received] = field(default_factory=list)
     max_concurrent: int = 0
@@ -193,6 +195,8 @@ class Receiver:
         try:
             if self.delay:
                 time.sleep(self.delay)
+            if self.gate is not None:
+                self.gate.wait(timeout=30)
             answer = self.answers[min(index, len(self.answers) - 1)]
             return answer(item) if callable(answer) else answer
         finally:
