@@ -375,7 +375,7 @@ async def test_the_background_loop_delivers_what_is_written_meanwhile(
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(worker.run)
         _listing, referral = await refer(db, settings, training_content, reporters)
-        with anyio.fail_after(5):
+        with anyio.fail_after(15):
             while message_of(db, referral.id).status != "delivered":
                 await anyio.sleep(0.05)
         worker.stop()
