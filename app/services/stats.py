@@ -43,6 +43,7 @@ from app.services.stats_sql import (
     duration_percentiles,
     period_start,
     seconds_between,
+    unindexed,
 )
 
 S = ListingStatus
@@ -52,6 +53,8 @@ NO_RECIPIENT = "no_recipient"
 METRICS = ("reports", "listings", "confirmed", "rejected", "referred", "removed")
 APPENDIX_KEYS = {1: "I", 2: "II", 3: "III", None: "none"}
 DIMENSIONS = ("platform", "group", "appendix", "country")
+# Status narrows a time range; it must not steer SQLite to the status index (see `unindexed`).
+listing_status = unindexed(Listing.status)
 
 
 @dataclass
@@ -176,10 +179,10 @@ def _dimension_facts(session: Session, period: Period) -> dict[tuple[Any, ...], 
     facts: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
     listing_events = {
         "listings": within(Listing.first_reported_at, period),
-        "confirmed": and_(within(Listing.confirmed_at, period), Listing.status.in_(CONFIRMED_STATUSES)),
-        "rejected": and_(within(Listing.decided_at, period), Listing.status == S.rejected),
-        "removed": and_(within(Listing.removed_at, period), Listing.status == S.removed),
-        "open": and_(within(Listing.first_reported_at, period), Listing.status.in_(OPEN_STATUSES)),
+        "confirmed": and_(within(Listing.confirmed_at, period), listing_status.in_(CONFIRMED_STATUSES)),
+        "rejected": and_(within(Listing.decided_at, period), listing_status == S.rejected),
+        "removed": and_(within(Listing.removed_at, period), listing_status == S.removed),
+        "open": and_(within(Listing.first_reported_at, period), listing_status.in_(OPEN_STATUSES)),
     }
     statement = (
         select(*dims, *(_count_when(condition).label(name) for name, condition in listing_events.items()))
@@ -239,9 +242,9 @@ def _series(session: Session, period: Period) -> list[SeriesPoint]:
     events: Iterable[tuple[str, Any, tuple[ColumnElement[bool], ...]]] = (
         ("reports", Report.created_at, ()),
         ("listings", Listing.first_reported_at, ()),
-        ("confirmed", Listing.confirmed_at, (Listing.status.in_(CONFIRMED_STATUSES),)),
-        ("rejected", Listing.decided_at, (Listing.status == S.rejected,)),
-        ("removed", Listing.removed_at, (Listing.status == S.removed,)),
+        ("confirmed", Listing.confirmed_at, (listing_status.in_(CONFIRMED_STATUSES),)),
+        ("rejected", Listing.decided_at, (listing_status == S.rejected,)),
+        ("removed", Listing.removed_at, (listing_status == S.removed,)),
         ("referred", Referral.created_at, (_is_referred(),)),
     )
     for metric, column, conditions in events:
@@ -285,13 +288,13 @@ def durations(session: Session, period: Period) -> Durations:
             seconds=seconds_between(Listing.decided_at, Listing.first_reported_at),
             from_=Listing,
             where=[within(Listing.decided_at, period),
-                   Listing.status.in_((*CONFIRMED_STATUSES, S.rejected.value))],
+                   listing_status.in_((*CONFIRMED_STATUSES, S.rejected.value))],
         ),
         confirmation_to_removal=duration_percentiles(
             session,
             seconds=seconds_between(Listing.removed_at, Listing.confirmed_at),
             from_=Listing,
-            where=[within(Listing.removed_at, period), Listing.status == S.removed],
+            where=[within(Listing.removed_at, period), listing_status == S.removed],
         ),
     )
 
