@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.deps import CurrentExpert, CurrentUser, SessionDep, SettingsDep
-from app.errors import Conflict, DomainError, Forbidden, Invalid
+from app.deps import CurrentAdmin, CurrentExpert, SessionDep, SettingsDep
+from app.errors import Conflict, DomainError, Invalid
 from app.i18n import _, babel_locale
 from app.models import Listing, Role, User, utcnow
 from app.routes.guards import csrf_protected, expert_only
@@ -312,10 +312,9 @@ def decide(
 
 
 @router.post("/listings/{listing_id}/reopen", response_class=HTMLResponse)
-def reopen(listing_id: int, request: Request, session: SessionDep, user: CurrentUser,
+def reopen(listing_id: int, request: Request, session: SessionDep, user: CurrentAdmin,
            reason: Annotated[str | None, Form(max_length=2000)] = None) -> Response:
-    if user.role != Role.admin:
-        raise Forbidden(_("Only an admin can re-open a decided listing."))
+    """Admins only: the guard is in the signature, so the role matrix sees it."""
     try:
         decisions.reopen(session, listing_id=listing_id, admin=user, reason=reason)
     except (Invalid, Conflict) as error:
@@ -325,10 +324,8 @@ def reopen(listing_id: int, request: Request, session: SessionDep, user: Current
 
 
 @router.post("/listings/{listing_id}/break-claim", response_class=HTMLResponse)
-def break_claim(listing_id: int, request: Request, session: SessionDep, user: CurrentUser,
+def break_claim(listing_id: int, request: Request, session: SessionDep, user: CurrentAdmin,
                 reason: Annotated[str | None, Form(max_length=2000)] = None) -> Response:
-    if user.role != Role.admin:
-        raise Forbidden(_("Only an admin can break another expert's claim."))
     try:
         claims.break_claim(session, listing_id=listing_id, admin=user, reason=reason)
     except (Invalid, Conflict) as error:
