@@ -42,7 +42,7 @@ from app.models import (
 from app.security import hash_api_key, new_api_key
 from app.services import audit, referrals
 from app.webhooks import net, payloads
-from app.webhooks.dispatcher import (
+from app.webhooks.delivery import (
     MessageStatus,
     active_secrets,
     describe_failure,

@@ -23,7 +23,7 @@ from app.i18n import _
 from app.models import Company, DeliveryAttempt, OutboxMessage, Referral, User, utcnow
 from app.services import audit
 from app.webhooks import payloads
-from app.webhooks.dispatcher import MessageStatus
+from app.webhooks.delivery import MessageStatus
 
 MESSAGE_STATUSES = (
     MessageStatus.pending,

@@ -17,7 +17,8 @@ from standardwebhooks.webhooks import Webhook
 from app.models import Company, DeliveryAttempt, OutboxMessage, Referral
 from app.services import companies, deliveries
 from app.webhooks import schedule
-from app.webhooks.dispatcher import USER_AGENT, Dispatcher
+from app.webhooks.delivery import USER_AGENT
+from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.signing import verify
 from tests.referrals.factories import Clock, Receiver, make_company, make_confirmed_listing
 

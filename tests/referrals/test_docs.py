@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from app.models import utcnow
-from app.webhooks.dispatcher import encode_body, signed_headers
+from app.webhooks.delivery import encode_body, signed_headers
 from app.webhooks.signing import generate_secret
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"

@@ -1,0 +1,191 @@
+"""One delivery attempt, as both the dispatcher and the admin's test event make it:
+the exact body, the signed headers, and what the answer does to the message, its
+referral and the company's endpoint (webhooks.md: 2xx delivered, 410 disables the
+endpoint, Retry-After honoured, the rest retried on schedule until the last attempt,
+an endpoint without a success for days disabled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from app import __version__
+from app.config import Settings
+from app.models import Company, DeliveryAttempt, OutboxMessage, Referral, WebhookSecret
+from app.webhooks import schedule
+from app.webhooks.net import SendResult
+from app.webhooks.signing import build_headers
+
+log = logging.getLogger("cyberspotter.webhooks")
+
+USER_AGENT = f"CyberSpotter/{__version__}"
+MAX_ERROR_LENGTH = 500
+
+
+class MessageStatus:
+    pending = "pending"
+    delivering = "delivering"
+    delivered = "delivered"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+def encode_body(payload: dict[str, Any]) -> bytes:
+    """The exact bytes we sign and send: compact UTF-8 JSON, the same on every attempt."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")
+
+
+def active_secrets(session: Session, company_id: int, now: datetime) -> list[str]:
+    """The company's signing secrets, newest first: the current one plus any still in its grace period."""
+    rows = session.execute(
+        select(WebhookSecret.secret)
+        .where(
+            WebhookSecret.company_id == company_id,
+            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),
+        )
+        .order_by(WebhookSecret.created_at.desc(), WebhookSecret.id.desc())
+    ).scalars()
+    return list(rows)
+
+
+def signed_headers(*, secrets: list[str], msg_id: str, body: bytes, now: datetime) -> dict[str, str]:
+    """Headers of one attempt: `webhook-id` is the message's, the timestamp is new each time."""
+    return build_headers(
+        secrets=secrets, msg_id=msg_id, timestamp=int(now.timestamp()), body=body, user_agent=USER_AGENT
+    )
+
+
+def describe_failure(result: SendResult) -> str | None:
+    """A short sentence for the attempt log: what went wrong, or None for a 2xx."""
+    if result.ok:
+        return result.error  # a 2xx whose body then broke off: delivered, but worth showing
+    if result.status_code is None:
+        return (result.error or "no answer")[:MAX_ERROR_LENGTH]
+    if 300 <= result.status_code < 400:
+        location = result.headers.get("location")
+        where = f" to {location}" if location else ""
+        return f"HTTP {result.status_code}: redirect{where} not followed"[:MAX_ERROR_LENGTH]
+    text = f"HTTP {result.status_code}"
+    if result.error:
+        text += f" ({result.error})"
+    return text[:MAX_ERROR_LENGTH]
+
+
+def response_text(result: SendResult) -> str | None:
+    """The (already size-capped) answer as text for the log; binary garbage shows as U+FFFD."""
+    if not result.body:
+        return None
+    # NUL is valid UTF-8 but PostgreSQL text cannot hold it: a binary answer would make the
+    # attempt impossible to record (and the message would be sent again and again).
+    text = result.body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return text + "\n[…truncated]" if result.truncated else text
+
+
+def record_attempt(
+    session: Session,
+    *,
+    message: OutboxMessage,
+    company: Company,
+    url: str,
+    result: SendResult,
+    attempted_at: datetime,
+    now: datetime,
+    settings: Settings,
+    owned: bool,
+    rng: random.Random | None = None,
+) -> DeliveryAttempt:
+    """Log one attempt and move the message (and its referral and endpoint) on.
+
+    `owned` is False when our lease was lost meanwhile (another worker holds the
+    message): a success still counts (the receiver has it), a failure is only logged.
+    """
+    previous = session.execute(
+        select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.message_id == message.id)
+    ).scalar_one()
+    attempt = DeliveryAttempt(
+        message_id=message.id,
+        company_id=company.id,  # type: ignore[arg-type]
+        attempt_number=previous + 1,
+        attempted_at=attempted_at,
+        url=url[:2048],
+        status_code=result.status_code,
+        latency_ms=result.elapsed_ms,
+        success=result.ok,
+        error=describe_failure(result),
+        response_body=response_text(result),
+    )
+    session.add(attempt)
+    referral = session.get(Referral, message.referral_id) if message.referral_id is not None else None
+    if referral is not None and referral.sent_at is None:
+        referral.sent_at = attempted_at
+
+    if result.ok:
+        if message.status != MessageStatus.delivered:
+            message.status = MessageStatus.delivered
+            message.delivered_at = now
+        _clear_lease(message)
+        message.last_error = None
+        company.last_success_at = now
+        company.failing_since = None
+        if referral is not None:
+            referral.delivered_at = referral.delivered_at or now
+            if referral.status in ("pending", "failed"):
+                referral.status = "delivered"
+    else:
+        message.last_error = attempt.error
+        if company.failing_since is None:
+            company.failing_since = attempted_at
+        if result.status_code == 410:
+            _disable_endpoint(company, now, "The endpoint answered 410 Gone.")
+            if owned:
+                # Not the message's fault: it waits, due, until an admin re-enables the endpoint.
+                message.status = MessageStatus.pending
+                message.next_attempt_at = now
+                _clear_lease(message)
+        elif owned:
+            retry_at = schedule.next_attempt_at(
+                now, attempts_made=message.attempt_count, retry_after=result.retry_after, rng=rng
+            )
+            _clear_lease(message)
+            if retry_at is None:
+                message.status = MessageStatus.failed
+                message.next_attempt_at = None
+                if referral is not None and referral.status == "pending":
+                    referral.status = "failed"
+            else:
+                message.status = MessageStatus.pending
+                message.next_attempt_at = retry_at
+        _disable_if_failing_too_long(company, now, settings)
+    session.add_all([message, company, *([referral] if referral is not None else [])])
+    return attempt
+
+
+def _clear_lease(message: OutboxMessage) -> None:
+    message.lease_owner = None
+    message.lease_expires_at = None
+
+
+def _disable_endpoint(company: Company, now: datetime, reason: str) -> None:
+    if company.endpoint_disabled_at is None:
+        company.endpoint_disabled_at = now
+        company.endpoint_disabled_reason = reason[:300]
+        log.warning("webhook endpoint of company %s disabled: %s", company.id, reason)
+
+
+def _disable_if_failing_too_long(company: Company, now: datetime, settings: Settings) -> None:
+    if company.failing_since is None:
+        return
+    if now - company.failing_since >= timedelta(days=settings.webhook_disable_after_days):
+        _disable_endpoint(
+            company,
+            now,
+            f"No successful delivery for {settings.webhook_disable_after_days} days "
+            f"(failing since {company.failing_since:%Y-%m-%d %H:%M} UTC).",
+        )
