@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from app.benchseed import BENCH_EXPERT_EMAIL, BENCH_PASSWORD, seed
 from app.db import make_database
 from app.main import create_app, load_training_content
+from app.migrate import upgrade
 from app.models import Listing, User
 from app.services import review_queue
 
@@ -51,6 +52,7 @@ def seeded(engine: str, size: int, args: argparse.Namespace, content) -> str:  #
     name = f"queue_{size}"
     url = None if args.reseed else existing_database(engine, name, args.workdir)
     if url is not None:
+        upgrade(url)  # a database seeded before the latest migration gets its new indexes
         database = make_database(url)
         try:
             with database.session() as session:
