@@ -13,8 +13,8 @@ PostgreSQL) for the next run; `--reseed` starts again. Then, as the benchmark ex
 - SQL: `review_queue.queue_page` alone (the keyset query the endpoint runs first).
 
 Pages: the first page of the default queue (open listings, most urgent first), a deep
-page (the keyset cursor 90% of the way down the open queue), and the first page of one
-platform. Target: p95 under 50 ms at 1M listings.
+page (the keyset cursor 90% of the way down the open queue), and the first page filtered
+by a platform, CITES Appendix I and a species group. Target: p95 under 50 ms at 1M listings.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ def measure(engine: str, size: int, url: str, args: argparse.Namespace, content)
                 "first page": ({}, review_queue.QueueFilters(), None),
                 "deep page (90%)": ({"cursor": cursor}, review_queue.QueueFilters(), cursor),
                 "first page, platform=ebay": ({"platform": "ebay"}, review_queue.QueueFilters(platform="ebay"), None),
+                "first page, appendix=I": ({"appendix": "1"}, review_queue.QueueFilters(appendix=1), None),
+                "first page, group=bird": ({"group": "bird"}, review_queue.QueueFilters(group="bird"), None),
             }
             for label, (params, filters, page_cursor) in pages.items():
                 def call_endpoint(params=params):  # type: ignore[no-untyped-def]
