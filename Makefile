@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export CYBERSPOTTER_DATA_DIR ?= ./var
 
-.PHONY: run test test-postgres setup lint messages translations bench clean
+.PHONY: run test test-postgres setup lint messages translations bench bench-submission bench-queue bench-webhooks bench-form clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -59,6 +59,28 @@ lint: $(TEST_STAMP)
 messages: $(TEST_STAMP)
 	$(BIN)/python -m app.i18n_catalogues
 translations: messages
+
+## make bench: every benchmark once at small scale (SQLite, a few minutes). One at full scale:
+## make bench-submission | bench-queue | bench-webhooks | bench-form, with BENCH_ARGS=--postgres for both
+## engines. Figures are printed; databases go to a temporary folder (see bench/common.py).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python bench/form_weight.py
+	$(BIN)/python bench/report_submission.py --seconds 5 --volunteers 8 $(BENCH_ARGS)
+	$(BIN)/python bench/webhook_delivery.py --messages 500 $(BENCH_ARGS)
+	$(BIN)/python bench/review_queue.py --sizes 10000 --requests 30 $(BENCH_ARGS)
+
+bench-submission: $(STAMP)
+	$(BIN)/python bench/report_submission.py $(BENCH_ARGS)
+
+bench-queue: $(STAMP)
+	$(BIN)/python bench/review_queue.py $(BENCH_ARGS)
+
+bench-webhooks: $(STAMP)
+	$(BIN)/python bench/webhook_delivery.py $(BENCH_ARGS)
+
+bench-form: $(STAMP)
+	$(BIN)/python bench/form_weight.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
