@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.deps import ContentDep, CurrentAdmin, SessionDep, SettingsDep
 from app.errors import DomainError, NotFound
-from app.i18n import _, lazy_gettext
+from app.i18n import _, lazy_gettext, ngettext
 from app.models import Company
 from app.routes.guards import admin_only, csrf_protected
 from app.routes.web import redirect, safe_next
-from app.services import companies, deliveries, referrals, review
+from app.services import companies, deliveries, endpoints, referrals, review
 from app.templating import is_htmx, render, render_page_or_block
 
 router = APIRouter(prefix="/admin", dependencies=[admin_only, csrf_protected], include_in_schema=False)
@@ -54,7 +54,8 @@ SAVED_MESSAGES = {
     "saved": lambda n: _("The company has been saved."),
     "enabled": lambda n: _("The endpoint is enabled again; the messages that waited for it are being sent."),
     "retried": lambda n: _("The message will be sent again in a moment."),
-    "recovered": lambda n: _("%(n)s failed message(s) will be sent again.", n=n),
+    "recovered": lambda n: ngettext("%(num)s failed message will be sent again.",
+                                    "%(num)s failed messages will be sent again.", n),
 }
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -213,7 +214,7 @@ def update_company(
 def rotate_secret(company_id: int, request: Request, admin: CurrentAdmin, session: SessionDep,
                   settings: SettingsDep) -> HTMLResponse:
     company = _company(session, company_id)
-    rotated = companies.rotate_secret(session, company=company, actor=admin, settings=settings)
+    rotated = endpoints.rotate_secret(session, company=company, actor=admin, settings=settings)
     return render(request, "admin/companies/credentials.html", {
         "company": company, "webhook_secret": rotated.secret, "previous_signs_until": rotated.previous_signs_until,
     }, headers=NO_STORE)
@@ -231,17 +232,17 @@ def rotate_api_key(company_id: int, request: Request, admin: CurrentAdmin, sessi
 def send_test_event(company_id: int, request: Request, admin: CurrentAdmin, session: SessionDep,
                     settings: SettingsDep) -> HTMLResponse:
     company = _company(session, company_id)
-    event = companies.prepare_test_event(session, company=company)
+    event = endpoints.prepare_test_event(session, company=company)
     # End the request's transaction before the network call: on SQLite a write request holds
     # the write lock, and nobody else may wait on it while the endpoint takes its time.
     session.commit()
-    result = companies.send_test_event(session, event=event, actor=admin, settings=settings)
+    result = endpoints.send_test_event(session, event=event, actor=admin, settings=settings)
     return _detail(request, session, company, ping=result, block="ping_result" if is_htmx(request) else None)
 
 
 @router.post("/companies/{company_id}/enable-endpoint")
 def enable_endpoint(company_id: int, admin: CurrentAdmin, session: SessionDep) -> Response:
-    companies.enable_endpoint(session, company=_company(session, company_id), actor=admin)
+    endpoints.enable_endpoint(session, company=_company(session, company_id), actor=admin)
     return redirect(f"/admin/companies/{company_id}?saved=enabled")
 
 

@@ -105,7 +105,7 @@ def validate(data: ReportCreate, *, content: object | None, errors: dict[str, st
 
     confidence = data.confidence if data.confidence in CONFIDENCE_LEVELS else None
     if confidence is None:
-        errors.setdefault("confidence", _("Say how sure you are: low, medium or high."))
+        errors.setdefault("confidence", _("Say how sure you are: a hunch (low), fairly sure (medium) or very sure (high)."))
 
     price = data.price
     if price is not None and "price" not in errors:

@@ -118,7 +118,7 @@ def test_the_delivery_log_retry_and_recover(signed_in, db, settings, training_co
     answer = post_form(signed_in, f"/admin/companies/{credentials.company.id}/recover", {"since": "2000-01-01"},
                        from_path=page)
     assert answer.status_code == 303
-    assert "1 failed message(s) will be sent again" in signed_in.get(answer.headers["location"]).text
+    assert "1 failed message will be sent again" in signed_in.get(answer.headers["location"]).text
 
 
 def test_referral_pages(signed_in, db, settings, training_content, reporters) -> None:  # type: ignore[no-untyped-def]
