@@ -7,8 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import DeliveryAttempt, OutboxMessage
-from app.services.companies import CompanySummary, PingResult
+from app.services.companies import CompanySummary
 from app.services.deliveries import Delivery
+from app.services.endpoints import PingResult
 
 
 class CompanyCreate(BaseModel):

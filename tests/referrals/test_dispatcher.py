@@ -15,7 +15,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from app.models import Company, DeliveryAttempt, OutboxMessage, Referral
-from app.services import companies, deliveries
+from app.services import deliveries, endpoints
 from app.webhooks import schedule
 from app.webhooks.delivery import USER_AGENT
 from app.webhooks.dispatcher import Dispatcher
@@ -86,7 +86,7 @@ async def test_during_a_rotation_both_secrets_sign(db, settings, training_conten
     old_secret = credentials.webhook_secret
     with db.transaction() as session:
         company = session.get(Company, credentials.company.id)
-        new_secret = companies.rotate_secret(session, company=company, actor=None, settings=settings).secret
+        new_secret = endpoints.rotate_secret(session, company=company, actor=None, settings=settings).secret
     await refer(db, settings, training_content, reporters)
 
     await dispatcher(db, settings).run_until_idle()
@@ -103,7 +103,7 @@ async def test_after_the_grace_period_only_the_new_secret_signs(
     credentials = await in_thread(make_company, db, settings, training_content, webhook_url=receiver.url())
     with db.transaction() as session:
         company = session.get(Company, credentials.company.id)
-        new_secret = companies.rotate_secret(session, company=company, actor=None, settings=settings).secret
+        new_secret = endpoints.rotate_secret(session, company=company, actor=None, settings=settings).secret
     await refer(db, settings, training_content, reporters)
     clock = Clock()
     clock.advance(hours=settings.webhook_secret_grace_hours, seconds=1)
@@ -212,13 +212,13 @@ async def test_410_disables_the_endpoint_until_an_admin_enables_it(
 
         company = load(db, Company, credentials.company.id)
         assert company.endpoint_disabled_at is not None and "410" in company.endpoint_disabled_reason
-        assert companies.endpoint_state(company) == "disabled"
+        assert endpoints.endpoint_state(company) == "disabled"
         assert message_of(db, referral.id).status == "pending"
         clock.advance(days=2)
         assert await dispatcher(db, settings, clock).run_until_idle() == 0  # it waits
 
         with db.transaction() as session:
-            companies.enable_endpoint(session, company=session.get(Company, company.id), actor=None)
+            endpoints.enable_endpoint(session, company=session.get(Company, company.id), actor=None)
         assert await dispatcher(db, settings, clock).run_until_idle() == 1
     assert message_of(db, referral.id).status == "delivered"
     assert len(receiver.received) == 2

@@ -22,7 +22,7 @@ from app.schemas.companies import (
     RecoverPublic,
     SecretRotated,
 )
-from app.services import companies, deliveries
+from app.services import companies, deliveries, endpoints
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "Not logged in"},
@@ -104,7 +104,7 @@ def rotate_secret(company: CompanyById, admin: CurrentAdmin, session: SessionDep
                   settings: SettingsDep) -> SecretRotated:
     """A new signing secret, shown this once. It signs from now on; the previous one keeps
     signing beside it for the grace period (24 h by default), so receivers can switch."""
-    rotated = companies.rotate_secret(session, company=company, actor=admin, settings=settings)
+    rotated = endpoints.rotate_secret(session, company=company, actor=admin, settings=settings)
     return SecretRotated(webhook_secret=rotated.secret, previous_secret_signs_until=rotated.previous_signs_until)
 
 
@@ -119,7 +119,7 @@ def rotate_api_key(company: CompanyById, admin: CurrentAdmin, session: SessionDe
 def enable_endpoint(company: CompanyById, admin: CurrentAdmin, session: SessionDep) -> CompanyPublic:
     """Re-enable an endpoint that was disabled (410 Gone, or days without a success).
     The messages that waited for it are sent again."""
-    companies.enable_endpoint(session, company=company, actor=admin)
+    endpoints.enable_endpoint(session, company=company, actor=admin)
     return _public(session, company)
 
 
@@ -130,9 +130,9 @@ def ping(company: CompanyById, admin: CurrentAdmin, session: SessionDep, setting
     latency, the start of its answer, or the error. Waits for the endpoint (15 s at most)."""
     # End the request's transaction before the network call: on SQLite a write request holds
     # the database's write lock, and nobody else may write while an endpoint takes its time.
-    event = companies.prepare_test_event(session, company=company)
+    event = endpoints.prepare_test_event(session, company=company)
     session.commit()
-    return PingPublic.of(companies.send_test_event(session, event=event, actor=admin, settings=settings))
+    return PingPublic.of(endpoints.send_test_event(session, event=event, actor=admin, settings=settings))
 
 
 @router.post("/{company_id}/recover", status_code=202, response_model=RecoverPublic, responses={
