@@ -1,4 +1,4 @@
-"""Housekeeping the worker runs once a day (today: evidence retention).
+"""Housekeeping the worker runs once a day: evidence retention, and planner statistics on SQLite.
 
 `run_daily_jobs(database, settings)` does one round, in its own transaction; the worker
 loop runs `daily_jobs_loop(database, settings)` as a task next to the webhook dispatcher.
@@ -29,6 +29,11 @@ def run_daily_jobs(database: Database, settings: Settings, *, now: datetime | No
     now = now or utcnow()
     with database.transaction() as session:
         purged = retention.purge(session, settings=settings, now=now)
+    if database.is_sqlite:
+        # SQLite's planner only knows the data's shape after ANALYZE; without it the queue and the
+        # figures may pick poor indexes as the tables grow. PostgreSQL's autovacuum does this itself.
+        with database.write_engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
     results = {"evidence_purged": purged.evidence, "evidence_files_deleted": purged.files_deleted}
     log.info(json.dumps({"event": "daily_jobs", **results}))
     return results
