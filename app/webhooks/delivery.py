@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app import __version__
 from app.config import Settings
 from app.models import Company, DeliveryAttempt, OutboxMessage, Referral, WebhookSecret
+from app.services import audit
 from app.webhooks import schedule
 from app.webhooks.net import SendResult
 from app.webhooks.signing import build_headers
@@ -143,7 +144,7 @@ def record_attempt(
         if company.failing_since is None:
             company.failing_since = attempted_at
         if result.status_code == 410:
-            _disable_endpoint(company, now, "The endpoint answered 410 Gone.")
+            _disable_endpoint(session, company, now, "The endpoint answered 410 Gone.")
             if owned:
                 # Not the message's fault: it waits, due, until an admin re-enables the endpoint.
                 message.status = MessageStatus.pending
@@ -162,7 +163,7 @@ def record_attempt(
             else:
                 message.status = MessageStatus.pending
                 message.next_attempt_at = retry_at
-        _disable_if_failing_too_long(company, now, settings)
+        _disable_if_failing_too_long(session, company, now, settings)
     session.add_all([message, company, *([referral] if referral is not None else [])])
     return attempt
 
@@ -172,18 +173,21 @@ def _clear_lease(message: OutboxMessage) -> None:
     message.lease_expires_at = None
 
 
-def _disable_endpoint(company: Company, now: datetime, reason: str) -> None:
+def _disable_endpoint(session: Session, company: Company, now: datetime, reason: str) -> None:
     if company.endpoint_disabled_at is None:
         company.endpoint_disabled_at = now
         company.endpoint_disabled_reason = reason[:300]
+        audit.record(session, action="company.endpoint_disabled", entity_type="company",
+                     entity_id=company.id, actor_label="dispatcher", after={"reason": reason})  # type: ignore[arg-type]
         log.warning("webhook endpoint of company %s disabled: %s", company.id, reason)
 
 
-def _disable_if_failing_too_long(company: Company, now: datetime, settings: Settings) -> None:
+def _disable_if_failing_too_long(session: Session, company: Company, now: datetime, settings: Settings) -> None:
     if company.failing_since is None:
         return
     if now - company.failing_since >= timedelta(days=settings.webhook_disable_after_days):
         _disable_endpoint(
+            session,
             company,
             now,
             f"No successful delivery for {settings.webhook_disable_after_days} days "

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from app.models import Company, DeliveryAttempt, OutboxMessage, Referral
+from app.models import AuditEntry, Company, DeliveryAttempt, OutboxMessage, Referral
 from app.services import deliveries, endpoints
 from app.webhooks import schedule
 from app.webhooks.delivery import USER_AGENT
@@ -213,6 +213,9 @@ async def test_410_disables_the_endpoint_until_an_admin_enables_it(
         company = load(db, Company, credentials.company.id)
         assert company.endpoint_disabled_at is not None and "410" in company.endpoint_disabled_reason
         assert endpoints.endpoint_state(company) == "disabled"
+        with db.session() as session:
+            (entry,) = session.execute(select(AuditEntry).where(AuditEntry.action == "company.endpoint_disabled")).scalars()
+        assert entry.actor_label == "dispatcher" and "410" in entry.after["reason"]
         assert message_of(db, referral.id).status == "pending"
         clock.advance(days=2)
         assert await dispatcher(db, settings, clock).run_until_idle() == 0  # it waits
