@@ -60,21 +60,23 @@ def registered_domains(session: Session) -> dict[str, str | Platform]:
     A domain belongs to the company's platform from platforms.yaml when it has one, or
     else to a platform known only by the company ("company-<id>", named after it).
     """
-    platform_of: dict[int, str] = {}
-    for company_id, platform_id in session.execute(
-        select(CompanyPlatform.company_id, CompanyPlatform.platform_id).order_by(CompanyPlatform.platform_id)
-    ):
-        platform_of.setdefault(company_id, platform_id)
-    mapping: dict[str, str | Platform] = {}
-    rows = session.execute(
-        select(CompanyDomain.domain, Company.id, Company.name).join(Company, Company.id == CompanyDomain.company_id)
+    first_platform = (
+        select(CompanyPlatform.company_id, func.min(CompanyPlatform.platform_id).label("platform_id"))
+        .group_by(CompanyPlatform.company_id)
+        .subquery()
     )
-    for domain, company_id, name in rows:
+    rows = session.execute(
+        select(CompanyDomain.domain, Company.id, Company.name, first_platform.c.platform_id)
+        .join(Company, Company.id == CompanyDomain.company_id)
+        .outerjoin(first_platform, first_platform.c.company_id == Company.id)
+    )
+    mapping: dict[str, str | Platform] = {}
+    for domain, company_id, name, platform_id in rows:
         try:
             key = normalise_domain(domain)
         except ValueError:
             continue  # an admin typo must not stop volunteers from reporting
-        mapping[key] = platform_of.get(company_id) or bare_platform(f"company-{company_id}", name)
+        mapping[key] = platform_id or bare_platform(f"company-{company_id}", name)
     return mapping
 
 
@@ -98,11 +100,20 @@ def find_by_url(session: Session, canonical_url: str) -> Listing | None:
     return session.execute(select(Listing).where(Listing.url_hash == url_hash(canonical_url))).scalars().first()
 
 
+def locked_by_url(session: Session, canonical_url: str) -> Listing | None:
+    """The listing of a canonical URL, read afresh and locked until the transaction ends."""
+    statement = (
+        select(Listing).where(Listing.url_hash == url_hash(canonical_url)).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(statement).scalars().first()
+
+
 def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) -> tuple[Listing, bool]:
     """The listing of this canonical URL, locked for update; True when it was just created."""
-    existing = find_by_url(session, canonical.canonical_url)
+    existing = locked_by_url(session, canonical.canonical_url)
     if existing is not None:
-        return lock(session, existing.id), False  # type: ignore[arg-type]
+        return existing, False
     listing = Listing(
         url_hash=url_hash(canonical.canonical_url),
         canonical_url=canonical.canonical_url,
@@ -120,11 +131,11 @@ def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) 
             session.add(listing)
             session.flush()
     except IntegrityError:
-        # Someone created it a moment ago: attach to theirs.
-        winner = find_by_url(session, canonical.canonical_url)
+        # Someone created it a moment ago (their insert made ours wait, then fail): attach to theirs.
+        winner = locked_by_url(session, canonical.canonical_url)
         if winner is None:
             raise
-        return lock(session, winner.id), False  # type: ignore[arg-type]
+        return winner, False
     return listing, True
 
 
@@ -136,13 +147,23 @@ def lock(session: Session, listing_id: int) -> Listing:
     return session.execute(statement).scalars().one()
 
 
+def reports_of(session: Session, listing_id: int) -> list[Report]:
+    return list(session.execute(select(Report).where(Report.listing_id == listing_id).order_by(Report.id)).scalars())
+
+
 # --- Aggregates ------------------------------------------------------------------------
 
 
-def refresh_aggregates(session: Session, *, listing: Listing, content: object | None, now: datetime) -> Listing:
-    """Recompute what the queue shows of a listing from all its reports, and its priority."""
+def refresh_aggregates(
+    session: Session, *, listing: Listing, content: object | None, now: datetime, reports: list[Report] | None = None
+) -> Listing:
+    """Recompute what the queue shows of a listing from all its reports, and its priority.
+
+    `reports` may bring the listing's reports when the caller has them (all of them).
+    """
     # Read everything first: setting attributes between queries would flush the listing twice.
-    reports = list(session.execute(select(Report).where(Report.listing_id == listing.id)).scalars())
+    if reports is None:
+        reports = reports_of(session, listing.id)  # type: ignore[arg-type]
     matcher = code_word_matcher(session, content)
     reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
     records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)  # type: ignore[arg-type]

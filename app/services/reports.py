@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.config import Settings
@@ -97,12 +96,15 @@ def submit(
     assert canonical is not None  # validate raised otherwise
 
     check_rate_limit(session, reporter=reporter, settings=settings, now=now)
-    known = listings.find_by_url(session, canonical.canonical_url)
-    if known is not None:
-        _refuse_second_report(session, listing_id=known.id, reporter=reporter)  # type: ignore[arg-type]
+    if uploads:
+        # Refuse a second report before spending time on its pictures.
+        _refuse_second_report(session, _own_report_by_url(session, canonical.canonical_url, reporter))
     images = evidence.prepare(uploads, settings=settings)
 
+    # From here the listing is locked: concurrent reports of it wait, and their counts add up.
     listing, created = listings.find_or_create(session, canonical=canonical, now=now)
+    earlier = [] if created else listings.reports_of(session, listing.id)  # type: ignore[arg-type]
+    _refuse_second_report(session, next((r for r in earlier if r.reporter_id == reporter.id), None))
     report = Report(
         listing_id=listing.id,  # type: ignore[arg-type]
         reporter_id=reporter.id,
@@ -120,17 +122,12 @@ def submit(
         listing_text=fields.listing_text,
         notes=fields.notes,
     )
-    try:
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
-    except IntegrityError:
-        # The same volunteer, twice at once (a double tap): the first one stands.
-        _refuse_second_report(session, listing_id=listing.id, reporter=reporter)  # type: ignore[arg-type]
-        raise
+    session.add(report)
+    session.flush()
     stored = evidence.store(session, report=report, images=images, settings=settings, now=now)
-    duplicate = not created and _has_earlier_reports(session, report)
-    listings.refresh_aggregates(session, listing=listing, content=content, now=now)
+    # A listing that existed has reports by others (a second one by this volunteer was refused above).
+    duplicate = not created
+    listings.refresh_aggregates(session, listing=listing, content=content, now=now, reports=[*earlier, report])
     audit.record(
         session,
         action="report.submitted",
@@ -168,10 +165,15 @@ def check_rate_limit(session: Session, *, reporter: User, settings: Settings, no
     )
 
 
-def _refuse_second_report(session: Session, *, listing_id: int, reporter: User) -> None:
-    first = session.execute(
-        select(Report).where(Report.listing_id == listing_id, Report.reporter_id == reporter.id)
+def _own_report_by_url(session: Session, canonical_url: str, reporter: User) -> Report | None:
+    return session.execute(
+        select(Report)
+        .join(Listing, Listing.id == Report.listing_id)
+        .where(Listing.url_hash == listings.url_hash(canonical_url), Report.reporter_id == reporter.id)
     ).scalars().first()
+
+
+def _refuse_second_report(session: Session, first: Report | None) -> None:
     if first is None:
         return
     raise Conflict(
@@ -180,13 +182,6 @@ def _refuse_second_report(session: Session, *, listing_id: int, reporter: User) 
         code="already_reported",
         extra={"report_id": first.id, "report_url": report_url(first.id)},  # type: ignore[arg-type]
     )
-
-
-def _has_earlier_reports(session: Session, report: Report) -> bool:
-    statement = select(func.count()).select_from(Report).where(
-        Report.listing_id == report.listing_id, Report.id < report.id
-    )
-    return bool(session.execute(statement).scalar_one())
 
 
 # --- Reading back ------------------------------------------------------------------------

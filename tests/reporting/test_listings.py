@@ -30,14 +30,14 @@ def test_a_listing_created_meanwhile_by_someone_else_is_joined(db, settings, tra
     first, second = make_user(db, certified=True), make_user(db, certified=True)
     submit(db, settings, training_content, first)
     # The second volunteer's look-up ran before the first one committed: it saw no listing.
-    real = listings.find_by_url
+    real = listings.locked_by_url
     calls = {"n": 0}
 
     def stale_then_real(session, canonical_url):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        return None if calls["n"] <= 2 else real(session, canonical_url)
+        return None if calls["n"] == 1 else real(session, canonical_url)
 
-    monkeypatch.setattr(listings, "find_by_url", stale_then_real)
+    monkeypatch.setattr(listings, "locked_by_url", stale_then_real)
     joined = submit(db, settings, training_content, second)
     assert joined.duplicate is True
     with db.session() as session:
@@ -49,7 +49,7 @@ def test_a_listing_created_meanwhile_by_someone_else_is_joined(db, settings, tra
 def test_two_volunteers_creating_one_listing_at_the_same_moment(db, settings, training_content, monkeypatch):
     volunteers = [make_user(db, certified=True) for _ in range(2)]
     barrier = threading.Barrier(2, timeout=10)
-    real = listings.find_by_url
+    real = listings.locked_by_url
     seen: set[int] = set()
 
     def both_look_first(session, canonical_url):  # type: ignore[no-untyped-def]
@@ -59,7 +59,7 @@ def test_two_volunteers_creating_one_listing_at_the_same_moment(db, settings, tr
             barrier.wait()  # both have looked, found nothing, and now both insert
         return found
 
-    monkeypatch.setattr(listings, "find_by_url", both_look_first)
+    monkeypatch.setattr(listings, "locked_by_url", both_look_first)
     results, errors = [], []
 
     def run(volunteer):  # type: ignore[no-untyped-def]
@@ -193,3 +193,23 @@ def test_old_reports_do_not_count_towards_the_hourly_limit(db, settings, trainin
     with db.transaction() as session:
         session.get(Report, old.report.id).created_at = utcnow() - timedelta(hours=2)
     submit(db, settings, training_content, volunteer, listing_url="https://www.etsy.com/listing/5550002")
+
+
+def test_a_double_tap_on_a_new_listing_keeps_the_first_report(db, settings, training_content, monkeypatch):
+    volunteer = make_user(db, certified=True)
+    first = submit(db, settings, training_content, volunteer)
+    real = listings.locked_by_url
+    calls = {"n": 0}
+
+    def stale_then_real(session, canonical_url):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(session, canonical_url)
+
+    monkeypatch.setattr(listings, "locked_by_url", stale_then_real)
+    from app.errors import Conflict
+
+    with pytest.raises(Conflict) as refused:
+        submit(db, settings, training_content, volunteer)
+    assert refused.value.extra["report_id"] == first.report.id
+    with db.session() as session:
+        assert session.query(Report).count() == 1 and session.query(Listing).one().report_count == 1
