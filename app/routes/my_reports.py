@@ -64,8 +64,7 @@ def _detail_page(
         "questions": report_history.questions(session, report=report),
         "can_answer": report_history.can_answer(listing),
         "referral": referral,
-        "reject_reason": report_history.reject_reason_label(listing.reject_reason)
-        if listing.status == "rejected" else None,
+        "experts_say": report_history.reporter_message(listing),
         "pictures": [(row, *evidence.thumbnail_dimensions(row.width, row.height)) for row in pictures],
         "room_for_pictures": max(0, settings.evidence_per_report - len(pictures)),
         "accept": evidence.ACCEPT,

@@ -130,6 +130,7 @@ class ReportDetailPublic(ReportPublic):
     questions: list[QuestionPublic]
     outcome: OutcomePublic | None
     reject_reason: str | None = Field(description="Why an expert did not confirm the listing (a code).")
+    message: str | None = Field(description="What the experts say to reporters about their decision.")
     history: list[HistoryEventPublic]
 
 

@@ -28,7 +28,7 @@ from app.models import (
     utcnow,
 )
 from app.schemas.reports import MAX_ANSWER_LENGTH
-from app.services import audit, listing_states, listings
+from app.services import audit, listing_states, listings, review_texts
 from app.services.report_fields import clean_text
 
 S = ListingStatus
@@ -57,24 +57,15 @@ STATUS_BADGES = {
 
 
 def reject_reason_label(code: str | None) -> str | None:
-    """The reason an expert gave for not confirming, in words meant for the reporter."""
+    """The short name of the reason an expert gave for not confirming (see `review_texts`)."""
     if not code:
         return None
-    labels = {
-        "not_wildlife": _("it does not seem to be a wild animal or made from one"),
-        "not_protected": _("the species is not protected from this trade"),
-        "legal": _("the trade appears to be legal"),
-        "legal_trade": _("the trade appears to be legal"),
-        "insufficient_evidence": _("there was not enough to go on"),
-        "not_enough_information": _("there was not enough to go on"),
-        "no_answer": _("the question to reporters was not answered in time"),
-        "listing_gone": _("the listing was no longer online"),
-        "unavailable": _("the listing was no longer online"),
-        "duplicate": _("it duplicates another listing"),
-        "out_of_scope": _("it is outside what the programme handles"),
-        "fake": _("the listing looks like a scam, not a real sale"),
-    }
-    return labels.get(code, code.replace("_", " "))
+    return review_texts.reject_reason_label(code) or code.replace("_", " ")
+
+
+def reporter_message(listing: Listing) -> str | None:
+    """What the experts say to the listing's reporters about their decision, in the reader's language."""
+    return review_texts.reporter_message(listing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -335,7 +335,7 @@ def test_answering_over_the_api(client, db):
     wrong = client.post(f"/api/v1/reports/{report['id']}/answers", json={"question_id": 9999, "text": "x"},
                         headers=headers)
     assert wrong.status_code == 404
-    set_status(db, report["listing_id"], "rejected", reject_reason="legal")
+    set_status(db, report["listing_id"], "rejected", reject_reason="legal_with_papers")
     closed = client.post(f"/api/v1/reports/{report['id']}/answers", json={"question_id": question_id, "text": "more"},
                          headers=headers)
     assert closed.status_code == 409
@@ -365,10 +365,14 @@ def test_a_rejected_report_says_why(client, db, volunteer):
     report_id = int(send(client, FORM).headers["location"].split("/")[2].split("?")[0])
     with db.session() as session:
         listing_id = session.get(Report, report_id).listing_id
-    set_status(db, listing_id, "rejected", reject_reason="legal", decision_note="internal: seller has permits")
+    set_status(db, listing_id, "rejected", reject_reason="legal_with_papers",
+               decision_note="The seller showed <b>CITES</b> papers.")
     html = client.get(f"/reports/{report_id}").text
-    assert "Not confirmed" in html and "the trade appears to be legal" in html
-    assert "internal" not in html
+    assert "Not confirmed: Legal, or captive-bred with papers" in html
+    assert "The experts found the offer legal" in html
+    assert "The seller showed &lt;b&gt;CITES&lt;/b&gt; papers." in html
+    api = client.get(f"/api/v1/reports/{report_id}", headers=auth_headers(client, volunteer)).json()
+    assert api["reject_reason"] == "legal_with_papers" and api["message"].startswith("The experts found the offer legal")
 
 
 def test_adding_pictures_to_a_report_from_its_page(client, db, volunteer):

@@ -100,6 +100,7 @@ def report_detail(request: Request, session: SessionDep, view: ReportView) -> Re
         ],
         outcome=outcome,
         reject_reason=listing.reject_reason if listing.status == "rejected" else None,
+        message=report_history.reporter_message(listing),
         history=[HistoryEventPublic(event=e.event, at=e.at, label=e.label) for e in events],
     )
 
