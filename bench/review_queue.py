@@ -12,6 +12,9 @@ PostgreSQL) for the next run; `--reseed` starts again. Then, as the benchmark ex
   reports of each listing, JSON), 50 listings a page;
 - SQL: `review_queue.queue_page` alone (the keyset query the endpoint runs first).
 
+Wall-clock latency moves with whatever else the machine runs; the endpoint's CPU time
+(the app runs in this process) does not, and is printed beside it.
+
 Pages: the first page of the default queue (open listings, most urgent first), a deep
 page (the keyset cursor 90% of the way down the open queue), and the first page filtered
 by a platform, CITES Appendix I and a species group. Target: p95 under 50 ms at 1M listings.
@@ -71,15 +74,18 @@ def seeded(engine: str, size: int, args: argparse.Namespace, content) -> str:  #
     return url
 
 
-def timed(fn: Callable[[], object], requests: int, warmup: int = 5) -> list[float]:
+def timed(fn: Callable[[], object], requests: int, warmup: int = 5) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds of each call. The app runs in this process (the test client's
+    thread), so CPU time is the work of the request itself, whatever else the machine runs."""
     for _ in range(warmup):
         fn()
-    durations = []
+    wall, cpu = [], []
     for _ in range(requests):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
-        durations.append(time.perf_counter() - started)
-    return durations
+        cpu.append(time.process_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+    return wall, cpu
 
 
 def deep_cursor(session, viewer: User) -> tuple[str, int]:  # type: ignore[no-untyped-def]
@@ -118,13 +124,14 @@ def measure(engine: str, size: int, url: str, args: argparse.Namespace, content)
                     review_queue.queue_page(session, filters=filters, viewer=viewer, limit=PAGE, cursor=page_cursor)
                     session.rollback()
 
-                endpoint = timed(call_endpoint, args.requests)
-                query = timed(call_sql, args.requests)
+                endpoint, endpoint_cpu = timed(call_endpoint, args.requests)
+                query, _ = timed(call_sql, args.requests)
                 p95 = percentile(endpoint, 0.95) * 1000
                 rows.append([engine, f"{size:,}", f"{open_total:,}", label,
                              f"{percentile(endpoint, 0.5) * 1000:.1f}", f"{p95:.1f}",
+                             f"{percentile(endpoint_cpu, 0.95) * 1000:.1f}",
                              f"{percentile(query, 0.5) * 1000:.1f}", f"{percentile(query, 0.95) * 1000:.1f}",
-                             "yes" if size < 1_000_000 or p95 < TARGET_P95_MS else "NO"])
+                             "yes" if p95 < TARGET_P95_MS else "NO"])
                 print("  " + " | ".join(str(cell) for cell in rows[-1]), flush=True)
     app.state.db.dispose()
     return rows
@@ -148,7 +155,7 @@ def main() -> None:
             rows += measure(engine, size, url, args, content)
     print()
     print(table(["engine", "listings", "in the queue", "page", "endpoint p50 ms", "endpoint p95 ms",
-                 "SQL p50 ms", "SQL p95 ms", "p95 < 50 ms at 1M"], rows))
+                 "endpoint CPU p95 ms", "SQL p50 ms", "SQL p95 ms", "p95 < 50 ms"], rows))
 
 
 if __name__ == "__main__":
