@@ -1,8 +1,8 @@
-"""Housekeeping the worker runs once a day: evidence retention, and planner statistics on SQLite.
+"""Housekeeping next to the webhook dispatcher (in `cyberspotter worker`, and in `serve`
+when it runs the dispatcher): every minute, expired review claims go back to the queue;
+once a day, evidence retention and, on SQLite, fresh planner statistics.
 
-`run_daily_jobs(database, settings)` does one round, in its own transaction; the worker
-loop runs `daily_jobs_loop(database, settings)` as a task next to the webhook dispatcher.
-Every job is idempotent, so several workers running them, or a restart running them
+Every job is idempotent, so several processes running them, or a restart running them
 again, do no harm.
 """
 
@@ -17,10 +17,11 @@ import anyio
 from app.config import Settings
 from app.db import Database
 from app.models import utcnow
-from app.services import retention
+from app.services import claims, retention
 
 log = logging.getLogger("cyberspotter.jobs")
 DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 FIRST_RUN_DELAY_SECONDS = 60.0  # let a freshly started worker settle (and deliver) first
 
 
@@ -53,3 +54,27 @@ async def daily_jobs_loop(database: Database, settings: Settings, *, every: time
         except Exception:
             log.exception("daily jobs failed; trying again in %s", every)
         await anyio.sleep(every.total_seconds())
+
+
+def run_frequent_jobs(database: Database) -> int:
+    """Expired claims go back to the queue: an expert who left does not hold a listing for long."""
+    with database.transaction() as session:
+        return claims.release_expired_claims(session)
+
+
+async def frequent_jobs_loop(database: Database, *, every: timedelta = MINUTE) -> None:
+    while True:
+        try:
+            released = await anyio.to_thread.run_sync(run_frequent_jobs, database)
+            if released:
+                log.info(json.dumps({"event": "claims_released", "count": released}))
+        except Exception:
+            log.exception("frequent jobs failed; trying again in %s", every)
+        await anyio.sleep(every.total_seconds())
+
+
+async def housekeeping_loop(database: Database, settings: Settings) -> None:
+    """Both loops, until cancelled."""
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(frequent_jobs_loop, database)
+        tasks.start_soon(daily_jobs_loop, database, settings)

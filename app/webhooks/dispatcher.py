@@ -41,10 +41,11 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Company, OutboxMessage, utcnow
+from app.models import Company, Listing, ListingStatus, OutboxMessage, Referral, utcnow
 from app.webhooks.delivery import (
     USER_AGENT,
     MessageStatus,
@@ -62,6 +63,8 @@ log = logging.getLogger("cyberspotter.webhooks")
 
 # Candidates read per claim round beyond the room we have: some belong to full endpoints.
 CLAIM_OVERSHOOT = 4
+# A referral goes out only while its listing stands confirmed (or the company already removed it).
+REFERABLE = frozenset({ListingStatus.confirmed, ListingStatus.removed})
 
 
 def new_worker_id() -> str:
@@ -293,9 +296,13 @@ class Dispatcher:
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
         now = self.clock()
-        candidates = select(OutboxMessage.id, OutboxMessage.company_id).join(
-            Company, Company.id == OutboxMessage.company_id
-        ).where(_due(now), _sendable_company())
+        candidates = (
+            select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status)
+            .join(Company, Company.id == OutboxMessage.company_id)
+            .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
+            .outerjoin(Listing, Listing.id == Referral.listing_id)
+            .where(_due(now), _sendable_company())
+        )
         if full_companies:
             candidates = candidates.where(OutboxMessage.company_id.not_in(full_companies))
         candidates = candidates.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(
@@ -313,7 +320,10 @@ class Dispatcher:
         with self.database.transaction() as session:
             chosen: list[str] = []
             per_company = dict(self._in_flight)
-            for message_id, company_id in session.execute(candidates).all():
+            for message_id, company_id, referral_id, listing_status in session.execute(candidates).all():
+                if referral_id is not None and listing_status not in REFERABLE:
+                    self._withdraw(session, message_id, referral_id, now)
+                    continue
                 if len(chosen) >= room:
                     break
                 if per_company.get(company_id, 0) >= self._endpoint_room:
@@ -355,6 +365,25 @@ class Dispatcher:
                 )
         order = {message_id: index for index, message_id in enumerate(chosen)}
         return sorted(claimed, key=lambda item: order[item.id])
+
+    def _withdraw(self, session: Session, message_id: str, referral_id: int, now: datetime) -> None:
+        """An admin re-opened the listing before its referral went out: do not send it.
+        (`create_referral` queues it again if the listing is confirmed again.)"""
+        cancelled = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _due(now))
+            .values(status=MessageStatus.cancelled, next_attempt_at=None, lease_owner=None, lease_expires_at=None,
+                    last_error="Not sent: the listing is no longer confirmed.")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if cancelled:
+            session.execute(
+                update(Referral)
+                .where(Referral.id == referral_id, Referral.status.in_(["pending", "failed"]))
+                .values(status="withdrawn")
+                .execution_options(synchronize_session=False)
+            )
+            log.info("webhook message %s withdrawn: its listing is no longer confirmed", message_id)
 
     def record(self, claimed: ClaimedMessage, result: SendResult, attempted_at: datetime) -> None:
         now = self.clock()
@@ -403,13 +432,21 @@ def install(app: Any) -> None:
     async def start(app: Any) -> None:
         import asyncio
 
+        from app.worker_jobs import housekeeping_loop
+
         dispatcher = Dispatcher(app.state.db, settings)
         app.state.dispatcher = dispatcher
         app.state.dispatcher_task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        # `make run` has no separate worker: the app keeps its own house too.
+        app.state.housekeeping_task = asyncio.create_task(housekeeping_loop(app.state.db, settings),
+                                                          name="housekeeping")
 
     async def stop(app: Any) -> None:
         import asyncio
 
+        housekeeping = getattr(app.state, "housekeeping_task", None)
+        if housekeeping is not None:
+            housekeeping.cancel()
         dispatcher: Dispatcher | None = getattr(app.state, "dispatcher", None)
         task = getattr(app.state, "dispatcher_task", None)
         if dispatcher is None or task is None:
@@ -431,7 +468,7 @@ async def run_worker(database: Database, settings: Settings, *, once: bool = Fal
     nothing is due). Returns the number of attempts made."""
     import signal
 
-    from app.worker_jobs import daily_jobs_loop
+    from app.worker_jobs import housekeeping_loop
 
     dispatcher = Dispatcher(database, settings)
     if once:
@@ -446,7 +483,7 @@ async def run_worker(database: Database, settings: Settings, *, once: bool = Fal
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(stop_on_signal)
-        tasks.start_soon(daily_jobs_loop, database, settings)  # evidence retention, once a day
+        tasks.start_soon(housekeeping_loop, database, settings)  # expired claims, retention
         await dispatcher.run()
         tasks.cancel_scope.cancel()
     return dispatcher.sent
