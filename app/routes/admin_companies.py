@@ -44,6 +44,7 @@ REFERRAL_STATUSES = {
     "delivered": lazy_gettext("Delivered"),
     "failed": lazy_gettext("Delivery failed"),
     "answered": lazy_gettext("Answered"),
+    "withdrawn": lazy_gettext("Withdrawn (listing re-opened)"),
 }
 OUTCOMES = {
     "removed": lazy_gettext("Removed"),

@@ -88,7 +88,7 @@ class ReferralPublic(BaseModel):
     listing_status: str
     company_id: int | None
     company_name: str | None
-    status: str = Field(description="no_recipient, pending, delivered, failed or answered")
+    status: str = Field(description="no_recipient, pending, delivered, failed, answered or withdrawn")
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None

@@ -7,7 +7,8 @@ no active company gets a referral with status "no_recipient"; `route_waiting_ref
 queues those when a company that answers for them is registered or activated.
 
 Referral statuses: no_recipient -> pending (in the outbox) -> delivered | failed;
-"answered" once the company reported an outcome.
+"answered" once the company reported an outcome; "withdrawn" when an admin re-opened
+the listing before the message went out (the dispatcher then does not send it).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class ReferralStatus:
     delivered = "delivered"
     failed = "failed"
     answered = "answered"
+    withdrawn = "withdrawn"
 
 
 def _catalogue(content: Any) -> Any:
@@ -156,11 +158,12 @@ def create_referral(
     Writes the Referral and, when an active company answers for the listing, the
     outbox message with the `referral.created` body; otherwise the referral waits as
     "no_recipient". A listing that already has a referral (an admin re-opened and
-    re-confirmed it) keeps it: the company was already told; a waiting one is routed again.
+    re-confirmed it) keeps it: the company was already told; one still waiting for a
+    recipient, or withdrawn before it went out, is routed again.
     """
     now = utcnow()
     referral = session.execute(select(Referral).where(Referral.listing_id == listing.id)).scalars().first()
-    if referral is not None and referral.status != ReferralStatus.no_recipient:
+    if referral is not None and referral.status not in (ReferralStatus.no_recipient, ReferralStatus.withdrawn):
         return referral
     if referral is None:
         referral = Referral(listing_id=listing.id, status=ReferralStatus.no_recipient, created_at=now)  # type: ignore[arg-type]
@@ -169,6 +172,8 @@ def create_referral(
         created = True
     else:
         created = False
+        referral.status = ReferralStatus.no_recipient
+        referral.company_id = None
     company = find_company(session, listing=listing, content=content)
     if company is not None:
         _queue(session, referral=referral, listing=listing, company=company, settings=settings,
@@ -249,6 +254,7 @@ REFERRAL_STATUSES = (
     ReferralStatus.delivered,
     ReferralStatus.failed,
     ReferralStatus.answered,
+    ReferralStatus.withdrawn,
 )
 ReferralRow = tuple[Referral, Listing, Company | None]
 

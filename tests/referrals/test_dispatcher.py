@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from app.models import AuditEntry, Company, DeliveryAttempt, OutboxMessage, Referral
-from app.services import deliveries, endpoints
+from app.models import AuditEntry, Company, DeliveryAttempt, Listing, OutboxMessage, Referral
+from app.services import deliveries, endpoints, referrals
 from app.webhooks import schedule
 from app.webhooks.delivery import USER_AGENT
 from app.webhooks.dispatcher import Dispatcher
@@ -35,8 +35,10 @@ async def refer(db, settings, content, reporters, **options):  # type: ignore[no
 
 
 def message_of(db, referral_id: int) -> OutboxMessage:  # type: ignore[no-untyped-def]
+    """The referral's latest message."""
     with db.session() as session:
-        return session.execute(select(OutboxMessage).where(OutboxMessage.referral_id == referral_id)).scalars().one()
+        return session.execute(select(OutboxMessage).where(OutboxMessage.referral_id == referral_id)
+                               .order_by(OutboxMessage.id.desc())).scalars().first()
 
 
 def attempts_of(db, message_id: str) -> list[DeliveryAttempt]:  # type: ignore[no-untyped-def]
@@ -384,3 +386,25 @@ async def test_the_background_loop_delivers_what_is_written_meanwhile(
                 await anyio.sleep(0.05)
         worker.stop()
     assert len(receiver.received) == 1
+
+
+async def test_a_listing_reopened_before_delivery_is_not_sent_until_confirmed_again(
+    db, settings, training_content, reporters, receiver
+) -> None:
+    await in_thread(make_company, db, settings, training_content, webhook_url=receiver.url())
+    listing, referral = await refer(db, settings, training_content, reporters)
+    with db.transaction() as session:
+        session.get(Listing, listing.id).status = "pending"  # an admin re-opened it
+
+    assert await dispatcher(db, settings).run_until_idle() == 0
+    assert receiver.received == []
+    first = message_of(db, referral.id)
+    assert first.status == "cancelled" and load(db, Referral, referral.id).status == "withdrawn"
+
+    with db.transaction() as session:
+        again = session.get(Listing, listing.id)
+        again.status = "confirmed"
+        referrals.create_referral(session, listing=again, actor=None, settings=settings, content=training_content)
+    assert await dispatcher(db, settings).run_until_idle() == 1
+    assert load(db, Referral, referral.id).status == "delivered"
+    assert receiver.ids() != [first.id] and len(receiver.received) == 1

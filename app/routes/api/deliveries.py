@@ -64,7 +64,7 @@ def retry_delivery(message_id: str, admin: CurrentAdmin, session: SessionDep, se
 def list_referrals(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=16,
-                                        description="no_recipient, pending, delivered, failed, answered")] = None,
+                                        description="no_recipient, pending, delivered, failed, answered, withdrawn")] = None,
     company_id: int | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
