@@ -12,6 +12,10 @@ never claim one message; on SQLite the write transaction (BEGIN IMMEDIATE) seria
 claims. Either way the claim is a conditional UPDATE that only succeeds while the row
 is still due, and it sets `lease_owner` and `lease_expires_at`.
 
+A referral whose listing an admin re-opened before it went out is not sent: its message
+is cancelled and the referral marked "withdrawn" (`create_referral` queues it again if
+the listing is confirmed again).
+
 Room. At most `webhook_concurrency` sends at once, and `webhook_per_endpoint` per
 company. Room is counted *before* claiming: a claimed message starts sending at once,
 so its lease never ticks away while it queues behind a slow endpoint, and the
