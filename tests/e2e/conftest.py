@@ -105,8 +105,10 @@ def live_server(live_settings: Settings, training_content, chromium_executable: 
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_executable: str):  # type: ignore[no-untyped-def]
+    # Module scope: Playwright's sync API keeps an event loop running on the main thread, which
+    # would break every asyncio test that runs after it in the same process.
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
