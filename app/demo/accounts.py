@@ -10,7 +10,7 @@ from app.services import accounts
 if TYPE_CHECKING:
     from app.demo import DemoContext
 
-DEMO_PASSWORD = "wildlife-demo-2026"
+DEMO_PASSWORD = "wildlife-demo-2026"  # noqa: S105 (printed on purpose: demo data only)
 DEMO_USERS = [
     ("admin", "admin@demo.cyberspotter.org", "Ada (admin)", Role.admin),
     ("expert", "expert@demo.cyberspotter.org", "Emeka (expert)", Role.expert),

@@ -11,13 +11,13 @@ from app.routes.api import companies as companies_api
 from app.routes.api import company as company_api
 from app.routes.api import deliveries as deliveries_api
 from app.routes.api import evidence as evidence_api
+from app.routes.api import exports as exports_api
 from app.routes.api import platforms as platforms_api
+from app.routes.api import privacy as privacy_api
 from app.routes.api import reports as reports_api
 from app.routes.api import review as review_api
-from app.routes.api import species as species_api
-from app.routes.api import exports as exports_api
-from app.routes.api import privacy as privacy_api
 from app.routes.api import rounds as rounds_api
+from app.routes.api import species as species_api
 from app.routes.api import stats as stats_api
 from app.routes.api import training as training_api
 
