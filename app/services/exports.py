@@ -29,6 +29,7 @@ from app.db import Database
 from app.errors import Invalid
 from app.i18n import _
 from app.models import Company, Listing, ListingStatus, Referral
+from app.services.review_queue import facet_conditions
 from app.services.stats_period import parse_moment, start_of
 
 BATCH_ROWS = 1000
@@ -116,16 +117,8 @@ def listing_conditions(filters: ExportFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.statuses:
         conditions.append(Listing.status.in_(filters.statuses))
-    if filters.platform:
-        conditions.append(Listing.platform_id == filters.platform)
-    if filters.species_id:
-        conditions.append(Listing.species_id == filters.species_id)
-    if filters.group:
-        conditions.append(Listing.species_group == filters.group)
-    if filters.appendix:
-        conditions.append(Listing.appendix_rank == filters.appendix)
-    if filters.country:
-        conditions.append(Listing.country == filters.country)
+    conditions += facet_conditions(platform=filters.platform, species_id=filters.species_id, group=filters.group,
+                                   appendix=filters.appendix, country=filters.country)
     return conditions
 
 

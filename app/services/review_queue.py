@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, not_, or_, select, text, tuple_
 from sqlmodel import Session
@@ -134,18 +135,30 @@ def status_condition(statuses: tuple[str, ...] | None):  # type: ignore[no-untyp
     return Listing.status.in_(statuses)  # type: ignore[attr-defined]
 
 
+def facet_conditions(
+    *, platform: str | None, species_id: str | None, group: str | None, appendix: int | None, country: str | None
+) -> list[Any]:
+    """The queue's facet filters; the CSV exports filter with the same ones."""
+    conditions: list[Any] = []
+    if platform:
+        conditions.append(Listing.platform_id == platform)
+    if species_id:
+        conditions.append(Listing.species_id == species_id)
+    if group:
+        conditions.append(Listing.species_group == group)
+    if appendix:
+        conditions.append(Listing.appendix_rank == appendix)
+    if country:
+        conditions.append(Listing.country == country.upper())
+    return conditions
+
+
 def queue_statement(filters: QueueFilters, *, viewer: User, now: datetime) -> Select:  # type: ignore[type-arg]
-    conditions = [status_condition(filters.statuses)]
-    if filters.platform:
-        conditions.append(Listing.platform_id == filters.platform)
-    if filters.species_id:
-        conditions.append(Listing.species_id == filters.species_id)
-    if filters.group:
-        conditions.append(Listing.species_group == filters.group)
-    if filters.appendix:
-        conditions.append(Listing.appendix_rank == filters.appendix)
-    if filters.country:
-        conditions.append(Listing.country == filters.country.upper())
+    conditions = [
+        status_condition(filters.statuses),
+        *facet_conditions(platform=filters.platform, species_id=filters.species_id, group=filters.group,
+                          appendix=filters.appendix, country=filters.country),
+    ]
     if filters.since:
         conditions.append(Listing.first_reported_at >= filters.since)
     if filters.until:
