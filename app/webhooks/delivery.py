@@ -101,6 +101,7 @@ def record_attempt(
     settings: Settings,
     owned: bool,
     rng: random.Random | None = None,
+    previous_attempts: int | None = None,
 ) -> DeliveryAttempt:
     """Log one attempt and move the message (and its referral and endpoint) on.
 
@@ -133,7 +134,8 @@ def record_attempt(
             message.delivered_at = now
         _clear_lease(message)
         message.last_error = None
-        company.last_success_at = now
+        if _success_worth_writing(company, now):
+            company.last_success_at = now
         company.failing_since = None
         if referral is not None:
             referral.delivered_at = referral.delivered_at or now
@@ -166,6 +168,35 @@ def record_attempt(
         _disable_if_failing_too_long(session, company, now, settings)
     session.add_all([message, company, *([referral] if referral is not None else [])])
     return attempt
+
+
+# `last_success_at` is rewritten at most this often while an endpoint keeps succeeding:
+# every write takes the company's row lock (PostgreSQL) for the rest of the transaction.
+SUCCESS_GRANULARITY = timedelta(minutes=1)
+
+
+def _success_worth_writing(company: Company, now: datetime) -> bool:
+    """Whether a success changes what `last_success_at` tells: first success, the first
+    after failures, or the stored one is a minute old (or from the future: a clock step)."""
+    last = company.last_success_at
+    if last is None or company.failing_since is not None:
+        return True
+    if last.tzinfo is None and now.tzinfo is not None:
+        last = last.replace(tzinfo=now.tzinfo)
+    return not (now - SUCCESS_GRANULARITY < last <= now)
+
+
+def count_attempts(session: Session, message_ids: list[str]) -> dict[str, int]:
+    """How many attempts each message has logged (one query for them all)."""
+    counts = dict.fromkeys(message_ids, 0)
+    if message_ids:
+        for message_id, count in session.execute(
+            select(DeliveryAttempt.message_id, func.count())
+            .where(DeliveryAttempt.message_id.in_(message_ids))
+            .group_by(DeliveryAttempt.message_id)
+        ).tuples():
+            counts[message_id] = count
+    return counts
 
 
 def _clear_lease(message: OutboxMessage) -> None:

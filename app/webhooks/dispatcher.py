@@ -38,7 +38,7 @@ import random
 import secrets as _random
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ from app.webhooks.delivery import (
     USER_AGENT,
     MessageStatus,
     active_secrets,
+    count_attempts,
     describe_failure,
     encode_body,
     record_attempt,
@@ -84,6 +85,17 @@ class ClaimedMessage:
     url: str
     body: bytes
     secrets: tuple[str, ...]
+
+
+@dataclass(slots=True, eq=False)
+class _Outcome:
+    """One finished send, waiting for its batch to be recorded."""
+
+    message: ClaimedMessage
+    result: SendResult
+    attempted_at: datetime
+    done: anyio.Event = field(default_factory=anyio.Event)
+    error: BaseException | None = None
 
 
 def _due(now: datetime) -> Any:
@@ -140,6 +152,9 @@ class Dispatcher:
         self._idle = anyio.Event()
         self._idle.set()
         self.sent = 0  # attempts made by this dispatcher (for logs and tests)
+        # Results waiting to be recorded, and whether a send is recording a batch of them now.
+        self._to_record: list[_Outcome] = []
+        self._recording = False
 
     # --- Room (the semaphores) -----------------------------------------------------
 
@@ -289,11 +304,56 @@ class Dispatcher:
         )
         self.sent += 1
         with anyio.CancelScope(shield=True):
-            await self._in_thread(self.record, message, result, attempted_at)
+            await self._record_soon(message, result, attempted_at)
         if not result.ok:
             log.info("webhook message %s to company %s failed: %s", message.id, message.company_id,
                      describe_failure(result))
         return result
+
+    async def _record_soon(self, message: ClaimedMessage, result: SendResult, attempted_at: datetime) -> None:
+        """Record the attempt, together with those of the sends that finished meanwhile:
+        one transaction for all the results waiting, and returns once this one is written.
+
+        The first send to finish records; whatever finishes while its transaction runs
+        waits for the next batch, which the same send records right after.
+        """
+        outcome = _Outcome(message, result, attempted_at)
+        self._to_record.append(outcome)
+        if not self._recording:
+            self._recording = True
+            try:
+                while self._to_record:
+                    batch, self._to_record = self._to_record, []
+                    if len(batch) == 1:
+                        item = batch[0]
+                        try:
+                            await self._in_thread(self.record, item.message, item.result, item.attempted_at)
+                        except Exception as single:
+                            item.error = single
+                        item.done.set()
+                        continue
+                    try:
+                        await self._in_thread(self.record_batch, batch)
+                    except Exception as exc:
+                        # One bad result must not lose the others: record them one by one.
+                        log.warning("webhook dispatcher %s: recording %s attempt(s) at once failed (%s); "
+                                    "recording them one by one", self.worker_id, len(batch), exc)
+                        for item in batch:
+                            try:
+                                await self._in_thread(self.record, item.message, item.result, item.attempted_at)
+                            except Exception as single:
+                                item.error = single
+                    for item in batch:
+                        item.done.set()
+            finally:
+                self._recording = False
+                for item in self._to_record:  # only left if the recorder itself died
+                    item.error = item.error or RuntimeError("the attempt was not recorded")
+                    item.done.set()
+                self._to_record = []
+        await outcome.done.wait()
+        if outcome.error is not None:
+            raise outcome.error
 
     # --- Database work (in threads) ----------------------------------------------------
 
@@ -321,20 +381,27 @@ class Dispatcher:
             candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
 
         lease_until = now + self.lease
+        chosen: list[str] = []
         with self.database.transaction() as session:
-            chosen: list[str] = []
+            wanted: list[str] = []
             per_company = dict(self._in_flight)
             for message_id, company_id, referral_id, listing_status in session.execute(candidates).all():
                 if referral_id is not None and listing_status not in REFERABLE:
                     self._withdraw(session, message_id, referral_id, now)
                     continue
-                if len(chosen) >= room:
+                if len(wanted) >= room:
                     break
                 if per_company.get(company_id, 0) >= self._endpoint_room:
                     continue
+                wanted.append(message_id)
+                per_company[company_id] = per_company.get(company_id, 0) + 1
+            if wanted:
+                # One conditional UPDATE for the lot: only rows still due are taken. (The rows
+                # are locked (PostgreSQL) or the transaction holds the write lock (SQLite),
+                # so normally all are; if not, read back which ones are ours.)
                 taken = session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == message_id, _due(now))
+                    .where(OutboxMessage.id.in_(wanted), _due(now))
                     .values(
                         status=MessageStatus.delivering,
                         lease_owner=self.worker_id,
@@ -343,9 +410,17 @@ class Dispatcher:
                     )
                     .execution_options(synchronize_session=False)
                 ).rowcount
-                if taken == 1:
-                    chosen.append(message_id)
-                    per_company[company_id] = per_company.get(company_id, 0) + 1
+                if taken == len(wanted):
+                    chosen = wanted
+                else:
+                    ours = set(session.execute(
+                        select(OutboxMessage.id).where(
+                            OutboxMessage.id.in_(wanted),
+                            OutboxMessage.status == MessageStatus.delivering,
+                            OutboxMessage.lease_owner == self.worker_id,
+                        )
+                    ).scalars())
+                    chosen = [message_id for message_id in wanted if message_id in ours]
             if not chosen:
                 return []
             rows = session.execute(
@@ -411,6 +486,42 @@ class Dispatcher:
                 owned=owned,
                 rng=self.rng,
             )
+
+    def record_batch(self, outcomes: list[_Outcome]) -> None:
+        """Record several attempts in one transaction (see `_record_soon`)."""
+        now = self.clock()
+        # One order for every worker (companies, then messages), so two batches never deadlock.
+        outcomes = sorted(outcomes, key=lambda item: (item.message.company_id, item.message.id))
+        ids = [item.message.id for item in outcomes]
+        with self.database.transaction() as session:
+            query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+            if not self.database.is_sqlite:
+                query = query.with_for_update()
+            messages = {message.id: message for message in session.execute(query).scalars()}
+            previous = count_attempts(session, ids)
+            companies: dict[int, Company] = {}
+            for item in outcomes:
+                claimed = item.message
+                message = messages[claimed.id]
+                company = companies.get(claimed.company_id)
+                if company is None:
+                    company = session.get(Company, claimed.company_id)
+                    assert company is not None
+                    companies[claimed.company_id] = company
+                owned = message.status == MessageStatus.delivering and message.lease_owner == self.worker_id
+                record_attempt(
+                    session,
+                    message=message,
+                    company=company,
+                    url=claimed.url,
+                    result=item.result,
+                    attempted_at=item.attempted_at,
+                    now=now,
+                    settings=self.settings,
+                    owned=owned,
+                    rng=self.rng,
+                    previous_attempts=previous[claimed.id],
+                )
 
     def release_leases(self) -> int:
         """Give back every message this worker still holds: due again now, for anyone."""
