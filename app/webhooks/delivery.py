@@ -108,9 +108,10 @@ def record_attempt(
     `owned` is False when our lease was lost meanwhile (another worker holds the
     message): a success still counts (the receiver has it), a failure is only logged.
     """
-    previous = session.execute(
-        select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.message_id == message.id)
-    ).scalar_one()
+    # The caller may have counted them already (the dispatcher does, for a batch at once).
+    previous = previous_attempts
+    if previous is None:
+        previous = count_attempts(session, [message.id])[message.id]
     attempt = DeliveryAttempt(
         message_id=message.id,
         company_id=company.id,  # type: ignore[arg-type]
