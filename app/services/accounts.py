@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from app import security
@@ -138,18 +138,26 @@ def start_session(session: Session, *, user: User, kind: str, settings: Settings
     return IssuedSession(token=token, session_id=record.id, expires_at=record.expires_at)
 
 
+_SESSION_WITH_USER = (
+    select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == bindparam("session_id"))
+)
+
+
 def user_for_token(session: Session, *, token: str, kind: str, settings: Settings) -> tuple[User, UserSession] | None:
     claims = security.decode_token(token, key=settings.signing_key, kind=kind)
     if claims is None:
         return None
-    record = session.get(UserSession, claims.session_id)
+    # One statement for the session and its user (a session's user always exists: ON DELETE CASCADE).
+    row = session.execute(_SESSION_WITH_USER, {"session_id": claims.session_id}).first()
+    if row is None:
+        return None
+    record, user = row
     now = utcnow()
-    if record is None or record.user_id != claims.user_id or record.kind != kind:
+    if record.user_id != claims.user_id or record.kind != kind:
         return None
     if record.revoked_at is not None or record.expires_at <= now:
         return None
-    user = session.get(User, claims.user_id)
-    if user is None or user.is_deleted:
+    if user.is_deleted:
         return None
     return user, record
 

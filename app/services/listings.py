@@ -15,8 +15,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from unidecode import unidecode
@@ -54,22 +55,39 @@ def catalogue_of(content: object | None) -> PlatformCatalogue:
     return catalogue if isinstance(catalogue, PlatformCatalogue) else _EMPTY_CATALOGUE
 
 
+# Statements run on every report are built once (building one costs about as much as running it).
+_first_platform = (
+    select(CompanyPlatform.company_id, func.min(CompanyPlatform.platform_id).label("platform_id"))
+    .group_by(CompanyPlatform.company_id)
+    .subquery()
+)
+_REGISTERED_DOMAINS = (
+    select(CompanyDomain.domain, Company.id, Company.name, _first_platform.c.platform_id)
+    .join(Company, Company.id == CompanyDomain.company_id)
+    .outerjoin(_first_platform, _first_platform.c.company_id == Company.id)
+)
+_LOCKED_BY_URL_HASH = (
+    select(Listing).where(Listing.url_hash == bindparam("url_hash")).with_for_update()
+    .execution_options(populate_existing=True)
+)
+_TRACK_RECORDS = (
+    select(Report.reporter_id, func.count(), func.sum(case((Listing.status.in_(tuple(CONFIRMED)), 1), else_=0)))  # type: ignore[attr-defined]
+    .join(Listing, Listing.id == Report.listing_id)
+    .where(Report.reporter_id.in_(bindparam("reporter_ids", expanding=True)), Listing.status.in_(tuple(DECIDED)))  # type: ignore[union-attr,attr-defined]
+    .group_by(Report.reporter_id)
+)
+_TRACK_RECORDS_EXCLUDING = _TRACK_RECORDS.where(Report.listing_id != bindparam("exclude_listing_id"))
+_REPORTS_OF = select(Report).where(Report.listing_id == bindparam("listing_id")).order_by(Report.id)  # type: ignore[arg-type]
+_APPROVED_PROPOSAL_TERMS = select(CodeWordProposal.term).where(CodeWordProposal.status == "approved")
+
+
 def registered_domains(session: Session) -> dict[str, str | Platform]:
     """Domains admins registered for companies, as `canonicalize(extra_domains=...)` takes them.
 
     A domain belongs to the company's platform from platforms.yaml when it has one, or
     else to a platform known only by the company ("company-<id>", named after it).
     """
-    first_platform = (
-        select(CompanyPlatform.company_id, func.min(CompanyPlatform.platform_id).label("platform_id"))
-        .group_by(CompanyPlatform.company_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(CompanyDomain.domain, Company.id, Company.name, first_platform.c.platform_id)
-        .join(Company, Company.id == CompanyDomain.company_id)
-        .outerjoin(first_platform, first_platform.c.company_id == Company.id)
-    )
+    rows = session.execute(_REGISTERED_DOMAINS)
     mapping: dict[str, str | Platform] = {}
     for domain, company_id, name, platform_id in rows:
         try:
@@ -102,11 +120,7 @@ def find_by_url(session: Session, canonical_url: str) -> Listing | None:
 
 def locked_by_url(session: Session, canonical_url: str) -> Listing | None:
     """The listing of a canonical URL, read afresh and locked until the transaction ends."""
-    statement = (
-        select(Listing).where(Listing.url_hash == url_hash(canonical_url)).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.execute(statement).scalars().first()
+    return session.execute(_LOCKED_BY_URL_HASH, {"url_hash": url_hash(canonical_url)}).scalars().first()
 
 
 def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) -> tuple[Listing, bool]:
@@ -148,7 +162,7 @@ def lock(session: Session, listing_id: int) -> Listing:
 
 
 def reports_of(session: Session, listing_id: int) -> list[Report]:
-    return list(session.execute(select(Report).where(Report.listing_id == listing_id).order_by(Report.id)).scalars())
+    return list(session.execute(_REPORTS_OF, {"listing_id": listing_id}).scalars())
 
 
 # --- Aggregates ------------------------------------------------------------------------
@@ -216,18 +230,13 @@ def track_records(
     ids = sorted(set(reporter_ids))
     if not ids:
         return []
-    confirmed = func.sum(case((Listing.status.in_(tuple(CONFIRMED)), 1), else_=0))  # type: ignore[attr-defined]
-    statement = (
-        select(Report.reporter_id, func.count(), confirmed)
-        .join(Listing, Listing.id == Report.listing_id)
-        .where(Report.reporter_id.in_(ids), Listing.status.in_(tuple(DECIDED)))  # type: ignore[union-attr,attr-defined]
-        .group_by(Report.reporter_id)
-    )
-    if exclude_listing_id is not None:
-        statement = statement.where(Report.listing_id != exclude_listing_id)
+    if exclude_listing_id is None:
+        rows = session.execute(_TRACK_RECORDS, {"reporter_ids": ids})
+    else:
+        rows = session.execute(_TRACK_RECORDS_EXCLUDING, {"reporter_ids": ids, "exclude_listing_id": exclude_listing_id})
     return [
         priority.TrackRecord(decided=int(decided), confirmed=int(done or 0))
-        for _reporter, decided, done in session.execute(statement)
+        for _reporter, decided, done in rows
     ]
 
 
@@ -302,7 +311,11 @@ def code_word_matcher(session: Session, content: object | None) -> CodeWordMatch
         for word in getattr(content, "code_words", ()) or ()
         if getattr(word, "kind", "") not in UNSEARCHABLE_CODE_WORD_KINDS
     ]
-    terms.extend(
-        session.execute(select(CodeWordProposal.term).where(CodeWordProposal.status == "approved")).scalars()
-    )
+    terms.extend(session.execute(_APPROVED_PROPOSAL_TERMS).scalars())
+    return _matcher_for(tuple(terms))
+
+
+@lru_cache(maxsize=8)
+def _matcher_for(terms: tuple[str, ...]) -> CodeWordMatcher:
+    """Building a matcher folds every term; the same terms (the usual case) reuse the last one built."""
     return CodeWordMatcher(terms)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from app.config import Settings
@@ -147,14 +147,15 @@ def submit(
     return Submission(view=view, canonical=canonical, evidence=stored)
 
 
+_RECENT_REPORTS = select(func.count(), func.min(Report.created_at)).where(
+    Report.reporter_id == bindparam("reporter_id"), Report.created_at > bindparam("since")
+)
+
+
 def check_rate_limit(session: Session, *, reporter: User, settings: Settings, now: datetime) -> None:
     """At most `settings.reports_per_hour` reports in any hour; RateLimited says when to try again."""
     since = now - timedelta(hours=1)
-    count, oldest = session.execute(
-        select(func.count(), func.min(Report.created_at)).where(
-            Report.reporter_id == reporter.id, Report.created_at > since
-        )
-    ).one()
+    count, oldest = session.execute(_RECENT_REPORTS, {"reporter_id": reporter.id, "since": since}).one()
     if count < settings.reports_per_hour:
         return
     retry_after = int(((oldest or now) + timedelta(hours=1) - now).total_seconds()) + 1
