@@ -254,8 +254,11 @@ class Dispatcher:
         try:
             async with anyio.create_task_group() as tasks:
                 for _ in range(max_rounds):
+                    # Sends in flight when the claim starts keep their endpoints out of it; if
+                    # they finish meanwhile, an empty claim does not mean nothing is due.
+                    busy = bool(self._in_flight)
                     claimed = await self.claim_round()
-                    if not claimed and not self._in_flight:
+                    if not claimed and not busy and not self._in_flight:
                         break
                     for message in claimed:
                         tasks.start_soon(self._deliver, message)
