@@ -502,7 +502,16 @@ class Dispatcher:
                 query = query.with_for_update()
             messages = {message.id: message for message in session.execute(query).scalars()}
             previous = count_attempts(session, ids)
-            companies: dict[int, Company] = {}
+            # Load the referrals and companies in one query each: `session.get` then finds them.
+            referral_ids = {m.referral_id for m in messages.values() if m.referral_id is not None}
+            if referral_ids:
+                session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars().all()
+            companies: dict[int, Company] = {
+                company.id: company  # type: ignore[misc]
+                for company in session.execute(
+                    select(Company).where(Company.id.in_({item.message.company_id for item in outcomes}))
+                ).scalars()
+            }
             for item in outcomes:
                 claimed = item.message
                 message = messages[claimed.id]
