@@ -14,9 +14,9 @@ from app.content import TrainingContent
 from app.db import Database
 from app.errors import DomainError, Forbidden, NotAuthenticated
 from app.i18n import _, format_date
-from app.models import Company, Role, User, UserSession, utcnow
+from app.models import Company, Role, User, UserSession
 from app.security import hash_api_key
-from app.services import accounts
+from app.services import accounts, training
 
 SESSION_COOKIE = "cs_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -120,9 +120,7 @@ def require_admin(user: CurrentUser) -> User:
 
 def require_certified(user: CurrentUser) -> User:
     """Reporting needs a current certification; experts and admins are not gated."""
-    if user.role in (Role.expert, Role.admin):
-        return user
-    if user.certified_until is None or user.certified_until <= utcnow():
+    if not training.is_certified(user):
         if user.certified_until is None:
             message = _("Reporting opens once you have passed the training quiz. Start with the lessons at /training.")
         else:

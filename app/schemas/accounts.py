@@ -4,7 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.models import Role, User, utcnow
+from app.models import Role, User
+from app.services import training
 
 
 class UserCreate(BaseModel):
@@ -33,8 +34,7 @@ class UserPublic(BaseModel):
             email=user.email,
             display_name=user.display_name,
             role=Role(user.role),
-            certified=user.role != Role.volunteer
-            or (user.certified_until is not None and user.certified_until > utcnow()),
+            certified=training.is_certified(user),
             certified_until=user.certified_until,
             locale=user.locale,
             created_at=user.created_at,
