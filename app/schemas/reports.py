@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.models import Evidence
+
 # Field lengths, shared by the API schema and the service (which also checks the web form).
 MAX_LENGTHS = {
     "listing_url": 2048,
@@ -64,6 +66,21 @@ class EvidencePublic(BaseModel):
     created_at: datetime
     url: str = Field(description="The stored picture (metadata stripped).")
     thumbnail_url: str = Field(description="The same picture, at most 320 pixels on its longer side.")
+
+    @classmethod
+    def of(cls, row: Evidence) -> EvidencePublic:
+        url = f"/api/v1/evidence/{row.id}"
+        return cls(
+            id=row.id,  # type: ignore[arg-type]
+            sha256=row.sha256,
+            content_type=row.content_type,
+            width=row.width,
+            height=row.height,
+            size_bytes=row.size_bytes,
+            created_at=row.created_at,
+            url=url,
+            thumbnail_url=f"{url}?size=thumb",
+        )
 
 
 class ReportPublic(BaseModel):

@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import AuditEntry, CodeWordProposal, ReviewQuestion
-from app.services.review import ListingView, ReportView, api_evidence_url
+from app.schemas.reports import EvidencePublic
+from app.services.review import ListingView, ReportView
 from app.services.review_history import HistoryEntry
 
 DecisionKind = Literal["confirm", "reject", "needs_info"]
@@ -19,16 +20,6 @@ class ClaimPublic(BaseModel):
     user_id: int
     display_name: str
     expires_at: datetime
-
-
-class ReviewEvidencePublic(BaseModel):
-    id: int
-    sha256: str
-    content_type: str
-    width: int
-    height: int
-    url: str = Field(description="The stored picture (metadata stripped).")
-    thumbnail_url: str = Field(description="The same picture, at most 320 pixels on its longer side.")
 
 
 class ReviewAnswerPublic(BaseModel):
@@ -60,7 +51,7 @@ class ReviewReportPublic(BaseModel):
     listing_title: str | None
     listing_text: str | None
     notes: str | None
-    evidence: list[ReviewEvidencePublic]
+    evidence: list[EvidencePublic]
     answers: list[ReviewAnswerPublic] = []
 
     @classmethod
@@ -87,11 +78,7 @@ class ReviewReportPublic(BaseModel):
             listing_text=report.listing_text,
             notes=report.notes,
             evidence=[
-                ReviewEvidencePublic(
-                    id=item.id, sha256=item.sha256, content_type=item.content_type,  # type: ignore[arg-type]
-                    width=item.width, height=item.height, url=api_evidence_url(item.id),  # type: ignore[arg-type]
-                    thumbnail_url=api_evidence_url(item.id) + "?size=thumb",  # type: ignore[arg-type]
-                )
+                EvidencePublic.of(item)
                 for item in view.evidence
             ],
             answers=[

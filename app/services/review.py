@@ -79,10 +79,6 @@ def evidence_url(evidence_id: int, *, thumbnail: bool = False) -> str:
     return f"/evidence/{evidence_id}" + ("?size=thumb" if thumbnail else "")
 
 
-def api_evidence_url(evidence_id: int) -> str:
-    return f"/api/v1/evidence/{evidence_id}"
-
-
 def age_points(first_reported_at: datetime, now: datetime) -> int:
     return max(0, int((now - first_reported_at).total_seconds()) // AGE_SECONDS_PER_POINT)
 

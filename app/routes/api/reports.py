@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from app.deps import CertifiedVolunteer, CurrentUser, SessionDep, SettingsDep
-from app.models import Evidence
 from app.routes.uploads import UploadLimitedRoute, max_upload_files
 from app.schemas.common import ErrorPublic, Page
 from app.schemas.reports import (
@@ -31,21 +30,6 @@ ERRORS = {
     401: {"model": ErrorPublic, "description": "Not logged in."},
     404: {"model": ErrorPublic, "description": "No such report, or not yours."},
 }
-
-
-def evidence_public(row: Evidence) -> EvidencePublic:
-    url = f"/api/v1/evidence/{row.id}"
-    return EvidencePublic(
-        id=row.id,  # type: ignore[arg-type]
-        sha256=row.sha256,
-        content_type=row.content_type,
-        width=row.width,
-        height=row.height,
-        size_bytes=row.size_bytes,
-        created_at=row.created_at,
-        url=url,
-        thumbnail_url=f"{url}?size=thumb",
-    )
 
 
 def report_public(view: ReportView) -> ReportPublic:
@@ -88,7 +72,7 @@ def report_detail(request: Request, session: SessionDep, view: ReportView) -> Re
                                 outcome=referral.outcome, acted_at=referral.acted_at)
     return ReportDetailPublic(
         **report_public(view).model_dump(),
-        evidence=[evidence_public(row) for row in evidence.list_for(session, report.id)],  # type: ignore[arg-type]
+        evidence=[EvidencePublic.of(row) for row in evidence.list_for(session, report.id)],  # type: ignore[arg-type]
         questions=[
             QuestionPublic(
                 id=item.question.id,  # type: ignore[arg-type]
@@ -170,7 +154,7 @@ def add_evidence(
     report = reports.own_report(session, report_id=report_id, reporter=user)
     rows = evidence.add_to_report(session, report=report, uploads=[Upload(file.filename, file.file)],
                                   actor=user, settings=settings)
-    return evidence_public(rows[0])
+    return EvidencePublic.of(rows[0])
 
 
 @router.post(
