@@ -9,12 +9,14 @@ whose endpoints are a fast local receiver (bench/receiver.py, its own process), 
 by `referrals.create_referral` as an expert's decision would. Then:
 
 - dispatcher: `Dispatcher.run_until_idle()` with the default settings (32 sends at once,
-  4 per endpoint): claims with leases, signs, sends through the SSRF-safe transport (a
-  fresh connection per attempt, never kept alive), records every attempt;
+  4 per endpoint): claims with leases, signs, sends through the SSRF-safe transport
+  (connections kept alive per company, never lent to another's request), records every
+  attempt;
 - raw httpx: the same bodies POSTed to the same receiver by 32 httpx.AsyncClients at once,
-  once with keep-alive (httpx's default) and once with a new connection each time
-  (what the dispatcher does on purpose, so that a connection verified for one company never
-  carries another's request).
+  once with keep-alive (httpx's default) and once with a new connection each time.
+
+Beside each rate: the sender's CPU time per message (this process, all its threads; the
+receiver and the database server are other processes).
 
 Target: the dispatcher at least half as fast as raw httpx.
 """
@@ -73,7 +75,7 @@ def prepare(engine: str, args: argparse.Namespace, content, port: int):  # type:
     return database, settings, bodies
 
 
-async def raw_httpx(port: int, bodies: list[tuple[int, bytes]], keep_alive: bool) -> float:
+async def raw_httpx(port: int, bodies: list[tuple[int, bytes]], keep_alive: bool) -> tuple[float, float]:
     """Seconds to POST every body with 32 senders, each its own httpx.AsyncClient (one shared
     client's connection pool is the slower way to run 32 requests at once)."""
     pending = list(reversed(bodies))
@@ -87,9 +89,9 @@ async def raw_httpx(port: int, bodies: list[tuple[int, bytes]], keep_alive: bool
                                              headers={"content-type": "application/json"})
                 assert response.status_code == 204
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(*(sender() for _ in range(CONCURRENCY)))
-    return time.monotonic() - started
+    return time.monotonic() - started, time.process_time() - cpu
 
 
 def received(port: int) -> int:
@@ -110,9 +112,9 @@ def main() -> None:
             database, settings, bodies = prepare(engine, args, content, port)
             count = len(bodies)
             before = received(port)
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             attempts = asyncio.run(Dispatcher(database, settings).run_until_idle(max_rounds=100_000))
-            dispatcher_seconds = time.monotonic() - started
+            dispatcher_seconds, dispatcher_cpu = time.monotonic() - started, time.process_time() - cpu
             assert received(port) - before == count == attempts, (received(port) - before, count, attempts)
             with database.session() as session:
                 delivered = session.execute(select(func.count()).select_from(OutboxMessage)
@@ -120,20 +122,22 @@ def main() -> None:
                 logged = session.execute(select(func.count()).select_from(DeliveryAttempt)).scalar_one()
             assert delivered == logged == count, (delivered, logged, count)
             database.dispose()
-            new_connections = asyncio.run(raw_httpx(port, bodies, keep_alive=False))
-            kept_alive = asyncio.run(raw_httpx(port, bodies, keep_alive=True))
+            new_connections, new_connections_cpu = asyncio.run(raw_httpx(port, bodies, keep_alive=False))
+            kept_alive, kept_alive_cpu = asyncio.run(raw_httpx(port, bodies, keep_alive=True))
         finally:
             receiver.terminate()
             receiver.wait(timeout=10)
         dispatcher_rate = count / dispatcher_seconds
-        for label, seconds in (("dispatcher (signed, logged, new connection each)", dispatcher_seconds),
-                               ("raw httpx, new connection each", new_connections),
-                               ("raw httpx, keep-alive", kept_alive)):
-            rows.append([engine, label, count, f"{seconds:.2f}", f"{count / seconds:.0f}"])
+        for label, seconds, cpu in (
+            ("dispatcher (signed, logged, kept alive per company)", dispatcher_seconds, dispatcher_cpu),
+            ("raw httpx, new connection each", new_connections, new_connections_cpu),
+            ("raw httpx, keep-alive", kept_alive, kept_alive_cpu),
+        ):
+            rows.append([engine, label, count, f"{seconds:.2f}", f"{count / seconds:.0f}", f"{cpu / count * 1000:.2f}"])
             print("  " + " | ".join(str(cell) for cell in rows[-1]), flush=True)
         ratios.append((engine, dispatcher_rate / (count / new_connections), dispatcher_rate / (count / kept_alive)))
     print()
-    print(table(["engine", "sender", "messages", "seconds", "per second"], rows))
+    print(table(["engine", "sender", "messages", "seconds", "per second", "sender CPU ms/message"], rows))
     print()
     for engine, fresh, kept in ratios:
         verdict = "meets" if kept >= 0.5 else "MISSES"

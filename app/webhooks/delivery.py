@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ log = logging.getLogger("cyberspotter.webhooks")
 
 USER_AGENT = f"CyberSpotter/{__version__}"
 MAX_ERROR_LENGTH = 500
+LOOK_UP = object()  # record_attempt(referral=...) not given: read it by the message's referral_id
 
 
 class MessageStatus:
@@ -45,15 +47,23 @@ def encode_body(payload: dict[str, Any]) -> bytes:
 
 def active_secrets(session: Session, company_id: int, now: datetime) -> list[str]:
     """The company's signing secrets, newest first: the current one plus any still in its grace period."""
+    return active_secrets_of(session, [company_id], now).get(company_id, [])
+
+
+def active_secrets_of(session: Session, company_ids: Iterable[int], now: datetime) -> dict[int, list[str]]:
+    """`active_secrets` of several companies in one query (a company without any is left out)."""
+    secrets: dict[int, list[str]] = {}
     rows = session.execute(
-        select(WebhookSecret.secret)
+        select(WebhookSecret.company_id, WebhookSecret.secret)
         .where(
-            WebhookSecret.company_id == company_id,
-            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),
+            WebhookSecret.company_id.in_(sorted(set(company_ids))),  # type: ignore[attr-defined]
+            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),  # type: ignore[union-attr,operator]
         )
-        .order_by(WebhookSecret.created_at.desc(), WebhookSecret.id.desc())
-    ).scalars()
-    return list(rows)
+        .order_by(WebhookSecret.company_id, WebhookSecret.created_at.desc(), WebhookSecret.id.desc())  # type: ignore[union-attr]
+    )
+    for company_id, secret in rows:
+        secrets.setdefault(company_id, []).append(secret)
+    return secrets
 
 
 def signed_headers(*, secrets: list[str], msg_id: str, body: bytes, now: datetime) -> dict[str, str]:
@@ -102,13 +112,18 @@ def record_attempt(
     owned: bool,
     rng: random.Random | None = None,
     previous_attempts: int | None = None,
+    referral: Referral | None | object = LOOK_UP,
+    add_attempt: bool = True,
 ) -> DeliveryAttempt:
     """Log one attempt and move the message (and its referral and endpoint) on.
 
     `owned` is False when our lease was lost meanwhile (another worker holds the
     message): a success still counts (the receiver has it), a failure is only logged.
+    With `add_attempt=False` the caller writes the returned attempt itself (a batch inserts
+    all of its attempts in one statement).
     """
-    # The caller may have counted them already (the dispatcher does, for a batch at once).
+    # The caller may have counted them and loaded the referral already (the dispatcher does,
+    # for a batch at once).
     previous = previous_attempts
     if previous is None:
         previous = count_attempts(session, [message.id])[message.id]
@@ -124,8 +139,11 @@ def record_attempt(
         error=describe_failure(result),
         response_body=response_text(result),
     )
-    session.add(attempt)
-    referral = session.get(Referral, message.referral_id) if message.referral_id is not None else None
+    if add_attempt:
+        session.add(attempt)
+    if referral is LOOK_UP:
+        referral = session.get(Referral, message.referral_id) if message.referral_id is not None else None
+    assert referral is None or isinstance(referral, Referral)
     if referral is not None and referral.sent_at is None:
         referral.sent_at = attempted_at
 

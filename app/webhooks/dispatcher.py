@@ -44,16 +44,16 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Company, Listing, ListingStatus, OutboxMessage, Referral, utcnow
+from app.models import Company, DeliveryAttempt, Listing, ListingStatus, OutboxMessage, Referral, utcnow
 from app.webhooks.delivery import (
     USER_AGENT,
     MessageStatus,
-    active_secrets,
+    active_secrets_of,
     count_attempts,
     describe_failure,
     encode_body,
@@ -68,6 +68,11 @@ log = logging.getLogger("cyberspotter.webhooks")
 
 # Candidates read per claim round beyond the room we have: some belong to full endpoints.
 CLAIM_OVERSHOOT = 4
+# While sends are in flight, a claim waits until this share of the places is free: one
+# transaction then claims several messages instead of one each time a send finishes.
+CLAIM_BATCH_SHARE = 4
+# How long the first finished send waits for others to finish before recording them all at once.
+RECORD_GATHER_SECONDS = 0.002
 # A referral goes out only while its listing stands confirmed (or the company already removed it).
 REFERABLE = frozenset({ListingStatus.confirmed, ListingStatus.removed})
 
@@ -197,6 +202,9 @@ class Dispatcher:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
+    def _new_transport(self) -> WebhookTransport:
+        return WebhookTransport(max_connections=self._total_room, per_endpoint=self._endpoint_room)
+
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._db_limiter)
 
@@ -205,7 +213,7 @@ class Dispatcher:
     async def run(self) -> None:
         """Deliver until `stop()`: claim, send, record, sleep until there is more to do."""
         if self._transport is None:
-            self._transport = WebhookTransport(max_connections=self._total_room)
+            self._transport = self._new_transport()
         log.info("webhook dispatcher %s started", self.worker_id)
         try:
             async with anyio.create_task_group() as tasks:
@@ -249,7 +257,7 @@ class Dispatcher:
         Returns the number of attempts made.
         """
         if self._transport is None:
-            self._transport = WebhookTransport(max_connections=self._total_room)
+            self._transport = self._new_transport()
         before = self.sent
         try:
             async with anyio.create_task_group() as tasks:
@@ -275,7 +283,7 @@ class Dispatcher:
 
     async def claim_round(self) -> list[ClaimedMessage]:
         room = self._room()
-        if room <= 0:
+        if room <= 0 or (self._in_flight and room < self._total_room // CLAIM_BATCH_SHARE):
             return []
         claimed: list[ClaimedMessage] = await self._in_thread(self.claim, room, self._full_companies())
         for message in claimed:
@@ -304,6 +312,7 @@ class Dispatcher:
             resolver=self.resolver,
             connect_timeout=self.connect_timeout,
             total_timeout=self.total_timeout,
+            endpoint=message.company_id,  # connections are kept per company, never shared
         )
         self.sent += 1
         with anyio.CancelScope(shield=True):
@@ -325,6 +334,9 @@ class Dispatcher:
         if not self._recording:
             self._recording = True
             try:
+                if self.in_flight > len(self._to_record):
+                    # Other sends are finishing too: a moment's wait records them in the same transaction.
+                    await anyio.sleep(RECORD_GATHER_SECONDS)
                 while self._to_record:
                     batch, self._to_record = self._to_record, []
                     if len(batch) == 1:
@@ -431,20 +443,18 @@ class Dispatcher:
                 .join(Company, Company.id == OutboxMessage.company_id)
                 .where(OutboxMessage.id.in_(chosen))
             ).tuples()
-            claimed = []
-            secrets_by_company: dict[int, list[str]] = {}
-            for message, company in rows:
-                if company.id not in secrets_by_company:
-                    secrets_by_company[company.id] = active_secrets(session, company.id, now)  # type: ignore[index, arg-type]
-                claimed.append(
-                    ClaimedMessage(
-                        id=message.id,
-                        company_id=company.id,  # type: ignore[arg-type]
-                        url=company.webhook_url or "",
-                        body=encode_body(message.payload),
-                        secrets=tuple(secrets_by_company[company.id]),  # type: ignore[index]
-                    )
+            rows = list(rows)
+            secrets_by_company = active_secrets_of(session, {company.id for _message, company in rows}, now)  # type: ignore[misc]
+            claimed = [
+                ClaimedMessage(
+                    id=message.id,
+                    company_id=company.id,  # type: ignore[arg-type]
+                    url=company.webhook_url or "",
+                    body=encode_body(message.payload),
+                    secrets=tuple(secrets_by_company.get(company.id, ())),  # type: ignore[arg-type]
                 )
+                for message, company in rows
+            ]
         order = {message_id: index for index, message_id in enumerate(chosen)}
         return sorted(claimed, key=lambda item: order[item.id])
 
@@ -502,16 +512,22 @@ class Dispatcher:
                 query = query.with_for_update()
             messages = {message.id: message for message in session.execute(query).scalars()}
             previous = count_attempts(session, ids)
-            # Load the referrals and companies in one query each: `session.get` then finds them.
+            # The referrals and companies in one query each. (Kept in dicts: the session's identity
+            # map holds objects weakly, so a query whose results nobody keeps preloads nothing.)
             referral_ids = {m.referral_id for m in messages.values() if m.referral_id is not None}
+            referrals: dict[int, Referral] = {}
             if referral_ids:
-                session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars().all()
+                referrals = {
+                    referral.id: referral  # type: ignore[misc]
+                    for referral in session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars()
+                }
             companies: dict[int, Company] = {
                 company.id: company  # type: ignore[misc]
                 for company in session.execute(
                     select(Company).where(Company.id.in_({item.message.company_id for item in outcomes}))
                 ).scalars()
             }
+            attempts: list[DeliveryAttempt] = []
             for item in outcomes:
                 claimed = item.message
                 message = messages[claimed.id]
@@ -521,7 +537,7 @@ class Dispatcher:
                     assert company is not None
                     companies[claimed.company_id] = company
                 owned = message.status == MessageStatus.delivering and message.lease_owner == self.worker_id
-                record_attempt(
+                attempts.append(record_attempt(
                     session,
                     message=message,
                     company=company,
@@ -533,7 +549,12 @@ class Dispatcher:
                     owned=owned,
                     rng=self.rng,
                     previous_attempts=previous[claimed.id],
-                )
+                    referral=referrals.get(message.referral_id) if message.referral_id is not None else None,
+                    add_attempt=False,
+                ))
+            # One multi-row INSERT for the attempts (the unit of work would insert them one by one
+            # to read back each id, which nobody needs here).
+            session.execute(insert(DeliveryAttempt), [attempt.model_dump(exclude={"id"}) for attempt in attempts])
 
     def release_leases(self) -> int:
         """Give back every message this worker still holds: due again now, for anyone."""

@@ -5,7 +5,9 @@
   DNS answer cannot swap in another address (DNS rebinding). The original name still
   goes in the ``Host`` header and in TLS (SNI and certificate verification);
 * redirects are never followed, answers are read raw (a gzip bomb is not inflated) and
-  only up to a size limit, and the whole attempt has an absolute deadline.
+  only up to a size limit, and the whole attempt has an absolute deadline;
+* a connection is kept alive only for the endpoint it was opened for (``endpoint=``, the
+  company): it is never lent to another company's request, even one for the same address.
 
 ``docs/ssrf.md`` explains the choices for people deciding whether to change them.
 """
@@ -16,7 +18,8 @@ import email.utils
 import math
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Self
@@ -131,29 +134,67 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class WebhookTransport:
-    """One httpx.AsyncClient shared by every delivery of a process (or worker).
+# An idle kept-alive connection is closed after this many seconds: shorter than the idle
+# timeouts of common servers (5 s and up), so we close first instead of writing into a
+# connection the receiver is closing.
+KEEPALIVE_SECONDS = 4.0
+# Endpoints whose connections are kept at once; the least recently used idle ones go first.
+MAX_POOLED_ENDPOINTS = 256
 
-    Pooled connections are keyed by address, not by host name, so a kept-alive
-    connection opened (and TLS-verified) for one company could carry the next request
-    for another company served from the same address. Connections are therefore never
-    kept alive: each attempt opens and verifies its own.
+PoolKey = tuple[Hashable, str, str, int, str]
+
+
+@dataclass(slots=True, eq=False)
+class _EndpointPool:
+    """The kept-alive connections of one endpoint at one checked address."""
+
+    client: httpx.AsyncClient
+    in_use: int = 0
+    last_used: float = 0.0
+
+
+class WebhookTransport:
+    """The HTTP clients of every delivery of a process (or worker).
+
+    httpx pools connections by address, not by host name or company, so a connection
+    opened (and TLS-verified) for one company could carry the next request for another
+    company served from the same address. So a send names its ``endpoint`` (the company)
+    to reuse connections: each endpoint gets its own small pool, keyed also by the
+    checked address, port and host name, and nobody else's request ever goes through it.
+    A send without an endpoint opens and closes its own connection.
     """
 
     def __init__(
         self,
         *,
         max_connections: int = 100,
+        per_endpoint: int = 4,
+        keepalive_seconds: float = KEEPALIVE_SECONDS,
+        max_endpoints: int = MAX_POOLED_ENDPOINTS,
         verify: ssl.SSLContext | bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """``verify``: True (system CAs via certifi) or an ``ssl.SSLContext`` (tests).
-        ``transport``: an httpx transport to use instead of the network (tests)."""
-        self._client = httpx.AsyncClient(
+        """``per_endpoint``: connections kept for one endpoint (the dispatcher's per-endpoint limit).
+        ``verify``: True (system CAs via certifi) or an ``ssl.SSLContext`` (tests).
+        ``transport``: an httpx transport to use instead of the network (tests); it is
+        shared by every send, so nothing is pooled per endpoint then."""
+        self._verify = verify
+        self._custom_transport = transport is not None
+        self._per_endpoint = max(1, per_endpoint)
+        self._keepalive = keepalive_seconds
+        self._max_endpoints = max_endpoints
+        self._pools: OrderedDict[PoolKey, _EndpointPool] = OrderedDict()
+        self._swept_at = time.monotonic()
+        self._client = self._new_client(
+            httpx.Limits(max_connections=max_connections, max_keepalive_connections=0), transport
+        )
+
+    def _new_client(self, limits: httpx.Limits, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment
-            verify=verify,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
+            verify=self._verify,
+            limits=limits,
             transport=transport,
         )
 
@@ -164,7 +205,43 @@ class WebhookTransport:
         await self.aclose()
 
     async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.client.aclose()
         await self._client.aclose()
+
+    @property
+    def pooled_endpoints(self) -> int:
+        """How many endpoint pools are open (for tests and logs)."""
+        return len(self._pools)
+
+    async def _checkout(self, key: PoolKey) -> _EndpointPool:
+        now = time.monotonic()
+        pool = self._pools.get(key)
+        if pool is None:
+            limits = httpx.Limits(max_connections=self._per_endpoint, max_keepalive_connections=self._per_endpoint,
+                                  keepalive_expiry=self._keepalive)
+            pool = self._pools[key] = _EndpointPool(self._new_client(limits), last_used=now)
+        else:
+            self._pools.move_to_end(key)
+        pool.in_use += 1
+        if len(self._pools) > self._max_endpoints or now - self._swept_at > self._keepalive:
+            self._swept_at = now
+            await self._close_idle_pools()
+        return pool
+
+    def _checkin(self, pool: _EndpointPool) -> None:
+        pool.in_use -= 1
+        pool.last_used = time.monotonic()
+
+    async def _close_idle_pools(self) -> None:
+        """Close the pools nobody used for a while, and the oldest idle ones past the bound."""
+        stale_before = time.monotonic() - 2 * self._keepalive
+        for key, pool in list(self._pools.items()):  # least recently used first
+            too_many = len(self._pools) > self._max_endpoints
+            if pool.in_use == 0 and (too_many or pool.last_used < stale_before):
+                del self._pools[key]
+                await pool.client.aclose()
 
     async def send(
         self,
@@ -178,9 +255,11 @@ class WebhookTransport:
         total_timeout: float = 15.0,
         max_response_bytes: int = 16384,
         resolver: Resolver | None = None,
+        endpoint: Hashable | None = None,
     ) -> SendResult:
         """POST ``body`` to ``url`` once. Checks the target again, then connects to the
-        checked address. Never raises for network errors or refused targets."""
+        checked address (or reuses a connection kept for ``endpoint`` at that address).
+        Never raises for network errors or refused targets."""
         started = time.monotonic()
         progress = _Progress()
         error: str | None = None
@@ -204,6 +283,7 @@ class WebhookTransport:
                     total_timeout=total_timeout,
                     max_response_bytes=max_response_bytes,
                     progress=progress,
+                    endpoint=endpoint,
                 )
         if deadline.cancelled_caught:
             progress.truncated = progress.truncated or progress.status_code is not None
@@ -234,6 +314,7 @@ class WebhookTransport:
         total_timeout: float,
         max_response_bytes: int,
         progress: _Progress,
+        endpoint: Hashable | None,
     ) -> tuple[str | None, ErrorKind | None]:
         request_headers = {
             name: value
@@ -243,7 +324,9 @@ class WebhookTransport:
         request_headers["Host"] = target.host_header
         # Ask for the raw representation; whatever comes back is stored as it came.
         request_headers["Accept-Encoding"] = "identity"
-        request_headers["Connection"] = "close"
+        keep_alive = endpoint is not None and not self._custom_transport
+        if not keep_alive:
+            request_headers["Connection"] = "close"
         extensions = {}
         if target.scheme == "https" and target.ip is None:
             # The URL holds the address; TLS must still name and verify the host.
@@ -254,8 +337,12 @@ class WebhookTransport:
         kind: ErrorKind | None = None
         for ip in addresses:
             url = f"{target.scheme}://{_url_host(ip)}:{target.port}{target.path}"
+            pool = None
+            if keep_alive:
+                pool = await self._checkout((endpoint, target.scheme, str(ip), target.port, target.host))
+            client = pool.client if pool is not None else self._client
             try:
-                async with self._client.stream(
+                async with client.stream(
                     "POST",
                     url,
                     content=body,
@@ -285,6 +372,9 @@ class WebhookTransport:
                 return f"connection to {ip} failed: {_describe(exc)}", "connect"
             except httpx.TransportError as exc:
                 return f"the answer from {ip} was not valid HTTP: {_describe(exc)}", "protocol"
+            finally:
+                if pool is not None:
+                    self._checkin(pool)
         return error, kind
 
 
@@ -300,6 +390,7 @@ async def send(
     max_response_bytes: int = 16384,
     resolver: Resolver | None = None,
     transport: WebhookTransport | httpx.AsyncBaseTransport | None = None,
+    endpoint: Hashable | None = None,
 ) -> SendResult:
     """One delivery attempt (see ``WebhookTransport.send``).
 
@@ -317,6 +408,7 @@ async def send(
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
             resolver=resolver,
+            endpoint=endpoint,
         )
     async with WebhookTransport(transport=transport) as own:
         return await send(

@@ -537,9 +537,10 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 class Server:
     """A tiny HTTP/1.1 server on an ephemeral port of 127.0.0.1, driven by a handler."""
 
-    def __init__(self, handler: Handler, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, handler: Handler, ssl_context: ssl.SSLContext | None = None, keep_alive: bool = False) -> None:
         self.handler = handler
         self.ssl_context = ssl_context
+        self.keep_alive = keep_alive  # serve further requests on a connection the client keeps open
         self.connections = 0
         self.requests: list[tuple[bytes, bytes]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -565,15 +566,18 @@ class Server:
                 # TLS inside the handler, so a refused handshake is this task's business
                 # rather than an error the event loop reports on its own.
                 await writer.start_tls(self.ssl_context)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            body = await reader.readexactly(length)
-            self.requests.append((head, body))
-            await self.handler(reader, writer)
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                body = await reader.readexactly(length)
+                self.requests.append((head, body))
+                await self.handler(reader, writer)
+                if not self.keep_alive or b"connection: close" in head.lower():
+                    break
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
@@ -591,9 +595,9 @@ class Server:
         return None
 
 
-def respond(status: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
+def respond(status: str, body: bytes = b"", headers: dict[str, str] | None = None, close: bool = True) -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close"]
+        lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}"] + (["Connection: close"] if close else [])
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         await writer.drain()
@@ -797,7 +801,74 @@ async def test_a_shared_transport_serves_many_attempts() -> None:
     async with Server(respond("200 OK", b"ok")) as server, net.WebhookTransport() as transport:
         results = await asyncio.gather(*(local_send(server.url(), transport=transport) for _ in range(5)))
     assert [r.status_code for r in results] == [200] * 5
-    assert server.connections == 5  # connections are never reused across attempts
+    assert server.connections == 5  # without an endpoint, connections are never reused
+    assert all(server.header("connection", index) == "close" for index in range(5))
+
+
+@pytest.mark.anyio
+async def test_an_endpoint_reuses_its_own_connection() -> None:
+    async with Server(respond("204 No Content", close=False), keep_alive=True) as server, \
+            net.WebhookTransport() as transport:
+        for _ in range(4):
+            result = await local_send(server.url(), transport=transport, endpoint=7)
+            assert result.status_code == 204, result.error
+    assert len(server.requests) == 4
+    assert server.connections == 1
+    assert server.header("connection") == "keep-alive"
+
+
+@pytest.mark.anyio
+async def test_endpoints_never_share_a_connection_even_at_one_address() -> None:
+    # Two companies whose webhooks live on the same server: each request goes over a
+    # connection opened for its own company.
+    async with Server(respond("204 No Content", close=False), keep_alive=True) as server, \
+            net.WebhookTransport() as transport:
+        for company in (1, 2, 1, 2, 1):
+            result = await local_send(server.url(), transport=transport, endpoint=company)
+            assert result.status_code == 204, result.error
+        assert transport.pooled_endpoints == 2
+    assert server.connections == 2
+
+
+@pytest.mark.anyio
+async def test_an_endpoint_opens_no_more_connections_than_its_limit() -> None:
+    gate = asyncio.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await gate.wait()
+        await respond("204 No Content", close=False)(reader, writer)
+
+    async with Server(slow, keep_alive=True) as server, net.WebhookTransport(per_endpoint=2) as transport:
+        sends = [asyncio.create_task(local_send(server.url(), transport=transport, endpoint=3)) for _ in range(6)]
+        await asyncio.sleep(0.2)
+        assert server.connections == 2  # the other four wait for one of these two
+        gate.set()
+        results = await asyncio.gather(*sends)
+    assert [r.status_code for r in results] == [204] * 6
+    assert server.connections == 2
+
+
+@pytest.mark.anyio
+async def test_a_connection_the_receiver_closed_is_not_reused() -> None:
+    # The receiver answers and closes (as after its idle timeout): the next send opens a new one.
+    async with Server(respond("204 No Content", close=True), keep_alive=True) as server, \
+            net.WebhookTransport() as transport:
+        for _ in range(3):
+            result = await local_send(server.url(), transport=transport, endpoint=9)
+            assert result.status_code == 204, result.error
+    assert server.connections == 3
+
+
+@pytest.mark.anyio
+async def test_idle_endpoint_pools_are_closed() -> None:
+    async with Server(respond("204 No Content", close=False), keep_alive=True) as server, \
+            net.WebhookTransport(keepalive_seconds=0.05, max_endpoints=2) as transport:
+        for company in (1, 2, 3):
+            assert (await local_send(server.url(), transport=transport, endpoint=company)).ok
+        assert transport.pooled_endpoints == 2  # past the bound, the oldest idle pool went
+        await asyncio.sleep(0.15)
+        assert (await local_send(server.url(), transport=transport, endpoint=4)).ok
+        assert transport.pooled_endpoints == 1  # the others idled past twice the keep-alive time
 
 
 # --- TLS: connect by address, verify the name -----------------------------------------
