@@ -59,11 +59,13 @@ def worker(
     """
     import anyio
 
+    from app.main import freeze_startup_heap
     from app.webhooks.dispatcher import run_worker
 
     settings = get_settings()
     _configure_logging(settings.log_level)
     database = make_database(settings.database_url)
+    freeze_startup_heap()
     try:
         attempts = anyio.run(partial(run_worker, database, settings, once=once))
     finally:

@@ -18,15 +18,17 @@ from app.models import Company, Role, User, UserSession
 from app.security import hash_api_key
 from app.services import accounts, training
 
+# Dependencies that only look at what the request already holds are `async def`: FastAPI runs
+# a plain `def` dependency in the thread pool, a hop that costs more than such a check.
 SESSION_COOKIE = "cs_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
@@ -90,7 +92,7 @@ def get_optional_user(request: Request, session: SessionDep, settings: SettingsD
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def require_user(user: OptionalUser) -> User:
+async def require_user(user: OptionalUser) -> User:
     if user is None:
         raise NotAuthenticated(_("Please log in first."))
     return user
@@ -99,26 +101,26 @@ def require_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
-def current_session(request: Request, user: CurrentUser) -> UserSession:
+async def current_session(request: Request, user: CurrentUser) -> UserSession:
     return request.state.user_session
 
 
 CurrentSession = Annotated[UserSession, Depends(current_session)]
 
 
-def require_expert(user: CurrentUser) -> User:
+async def require_expert(user: CurrentUser) -> User:
     if user.role not in (Role.expert, Role.admin):
         raise Forbidden(_("This page is for Coalition experts."))
     return user
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if user.role != Role.admin:
         raise Forbidden(_("This page is for admins."))
     return user
 
 
-def require_certified(user: CurrentUser) -> User:
+async def require_certified(user: CurrentUser) -> User:
     """Reporting needs a current certification; experts and admins are not gated."""
     if not training.is_certified(user):
         if user.certified_until is None:
@@ -140,7 +142,7 @@ CurrentAdmin = Annotated[User, Depends(require_admin)]
 CertifiedVolunteer = Annotated[User, Depends(require_certified)]
 
 
-def get_content(request: Request) -> TrainingContent:
+async def get_content(request: Request) -> TrainingContent:
     """The training content loaded and validated at start-up: lessons, quiz, catalogues."""
     return request.app.state.content
 

@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.deps import SessionDep
-from app.main import create_app
+from app.main import create_app, freeze_startup_heap
 from app.models import AuditEntry
 
 
@@ -33,6 +33,7 @@ def build() -> FastAPI:
         session.flush()
         return {"id": entry.id or 0}
 
+    freeze_startup_heap()  # as app.asgi does for `cyberspotter serve`
     return app
 
 

@@ -87,7 +87,7 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),  # claim order
         Index("ix_outbox_messages_company", "company_id", "status"),
     )
 

@@ -45,6 +45,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from app.config import Settings
@@ -372,35 +373,48 @@ class Dispatcher:
 
     # --- Database work (in threads) ----------------------------------------------------
 
+    def _candidates(self, now: datetime, full_companies: list[int], limit: int) -> list[Any]:
+        """Statements for the due messages in claim order, each a short index-ordered read:
+        pending ones whose time has come, and ones whose worker's lease ran out."""
+        statements = []
+        for due in (
+            and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),
+        ):
+            statement = (
+                select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status,
+                       OutboxMessage.next_attempt_at)
+                .join(Company, Company.id == OutboxMessage.company_id)
+                .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
+                .outerjoin(Listing, Listing.id == Referral.listing_id)
+                .where(due, _sendable_company())
+            )
+            if full_companies:
+                statement = statement.where(OutboxMessage.company_id.not_in(full_companies))
+            statement = statement.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+            if not self.database.is_sqlite:
+                statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
+            statements.append(statement)
+        return statements
+
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
         now = self.clock()
-        candidates = (
-            select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status)
-            .join(Company, Company.id == OutboxMessage.company_id)
-            .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
-            .outerjoin(Listing, Listing.id == Referral.listing_id)
-            .where(_due(now), _sendable_company())
-        )
-        if full_companies:
-            candidates = candidates.where(OutboxMessage.company_id.not_in(full_companies))
-        candidates = candidates.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(
-            room * CLAIM_OVERSHOOT
-        )
+        statements = self._candidates(now, full_companies, room * CLAIM_OVERSHOOT)
         if self.database.is_sqlite:
             # A read first: an idle poll must not take SQLite's write lock every second.
             with self.database.session() as session:
-                if not session.execute(candidates.limit(1)).first():
+                if not any(session.execute(statement.limit(1)).first() for statement in statements):
                     return []
-        else:
-            candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
 
         lease_until = now + self.lease
         chosen: list[str] = []
         with self.database.transaction() as session:
             wanted: list[str] = []
             per_company = dict(self._in_flight)
-            for message_id, company_id, referral_id, listing_status in session.execute(candidates).all():
+            rows = [row for statement in statements for row in session.execute(statement).all()]
+            rows.sort(key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
+            for message_id, company_id, referral_id, listing_status, _due_at in rows:
                 if referral_id is not None and listing_status not in REFERABLE:
                     self._withdraw(session, message_id, referral_id, now)
                     continue
@@ -438,22 +452,22 @@ class Dispatcher:
                     chosen = [message_id for message_id in wanted if message_id in ours]
             if not chosen:
                 return []
+            # Columns, not objects: only what a send needs.
             rows = session.execute(
-                select(OutboxMessage, Company)
+                select(OutboxMessage.id, OutboxMessage.payload, Company.id, Company.webhook_url)
                 .join(Company, Company.id == OutboxMessage.company_id)
                 .where(OutboxMessage.id.in_(chosen))
-            ).tuples()
-            rows = list(rows)
-            secrets_by_company = active_secrets_of(session, {company.id for _message, company in rows}, now)  # type: ignore[misc]
+            ).all()
+            secrets_by_company = active_secrets_of(session, {company_id for _id, _payload, company_id, _url in rows}, now)
             claimed = [
                 ClaimedMessage(
-                    id=message.id,
-                    company_id=company.id,  # type: ignore[arg-type]
-                    url=company.webhook_url or "",
-                    body=encode_body(message.payload),
-                    secrets=tuple(secrets_by_company.get(company.id, ())),  # type: ignore[arg-type]
+                    id=message_id,
+                    company_id=company_id,
+                    url=url or "",
+                    body=encode_body(payload),
+                    secrets=tuple(secrets_by_company.get(company_id, ())),
                 )
-                for message, company in rows
+                for message_id, payload, company_id, url in rows
             ]
         order = {message_id: index for index, message_id in enumerate(chosen)}
         return sorted(claimed, key=lambda item: order[item.id])
@@ -507,7 +521,9 @@ class Dispatcher:
         outcomes = sorted(outcomes, key=lambda item: (item.message.company_id, item.message.id))
         ids = [item.message.id for item in outcomes]
         with self.database.transaction() as session:
-            query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+            # Recording never reads a payload: leave it unloaded.
+            query = (select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+                     .options(defer(OutboxMessage.payload)))
             if not self.database.is_sqlite:
                 query = query.with_for_update()
             messages = {message.id: message for message in session.execute(query).scalars()}
