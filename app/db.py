@@ -7,6 +7,7 @@ for write transactions so that concurrent writers queue up instead of failing wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlmodel import Session
 from app import db_ranges
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_HOLDS_WRITE_LOCK = "cyberspotter_holds_write_lock"
 
 
 def normalize_database_url(url: str) -> str:
@@ -48,10 +50,52 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite lets one writer in at a time. Writers of this process queue on a lock of our own
+    # before BEGIN IMMEDIATE: the next one goes the moment the last commits, where SQLite's
+    # busy handler would have it sleep and retry (1, 2, 5 ... 100 ms), leaving the database
+    # idle while writers wait and giving a report a tail of seconds under load. The busy
+    # timeout still arbitrates between processes (a CLI command beside the server).
+    write_lock = threading.Lock()
+
+    def _release(record_info: dict) -> None:  # type: ignore[type-arg]
+        if record_info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        mode = "IMMEDIATE" if connection.get_execution_options().get("write") else "DEFERRED"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if not connection.get_execution_options().get("write"):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        info = connection.connection.info  # the pooled DBAPI connection's: outlives this Connection
+        if not info.get(_HOLDS_WRITE_LOCK):
+            if not write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise TimeoutError("the database stayed busy with other writes")
+            info[_HOLDS_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(info)
+            raise
+
+    # These events come before SQLAlchemy's own COMMIT or ROLLBACK: end the transaction here
+    # (the driver's call after ours then finds none open) so the lock goes only once it has.
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.connection.info.get(_HOLDS_WRITE_LOCK):
+            connection.connection.driver_connection.commit()  # on failure the rollback releases
+            _release(connection.connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.connection.info.get(_HOLDS_WRITE_LOCK):
+            try:
+                connection.connection.driver_connection.rollback()
+            finally:
+                _release(connection.connection.info)
+
+    # A connection going back to the pool, or dropped, never keeps the lock.
+    event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
+    event.listen(engine, "invalidate", lambda _dbapi, record, _exc: _release(record.info))
 
 
 @dataclass(frozen=True)
