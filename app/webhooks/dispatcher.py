@@ -104,11 +104,16 @@ class _Outcome:
     error: BaseException | None = None
 
 
-def _due(now: datetime) -> Any:
-    return or_(
+def _due_branches(now: datetime) -> tuple[Any, Any]:
+    """Pending messages whose time has come; messages whose worker's lease ran out."""
+    return (
         and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),
     )
+
+
+def _due(now: datetime) -> Any:
+    return or_(*_due_branches(now))
 
 
 def _sendable_company() -> Any:
@@ -377,10 +382,7 @@ class Dispatcher:
         """Statements for the due messages in claim order, each a short index-ordered read:
         pending ones whose time has come, and ones whose worker's lease ran out."""
         statements = []
-        for due in (
-            and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),
-        ):
+        for due in _due_branches(now):
             statement = (
                 select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status,
                        OutboxMessage.next_attempt_at)
