@@ -44,21 +44,22 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.orm import defer
-from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
-from app.models import Company, DeliveryAttempt, Listing, ListingStatus, OutboxMessage, Referral, utcnow
+from app.models import Company, DeliveryAttempt, ListingStatus, OutboxMessage, Referral, utcnow
+from app.webhooks import outbox_sql
 from app.webhooks.delivery import (
+    SUCCESS_GRANULARITY,
     USER_AGENT,
     MessageStatus,
-    active_secrets_of,
     count_attempts,
     describe_failure,
     encode_body,
     record_attempt,
+    response_text,
     signed_headers,
 )
 from app.webhooks.net import Resolver, SendResult, WebhookTransport
@@ -91,6 +92,7 @@ class ClaimedMessage:
     url: str
     body: bytes
     secrets: tuple[str, ...]
+    referral_id: int | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -104,25 +106,8 @@ class _Outcome:
     error: BaseException | None = None
 
 
-def _due_branches(now: datetime) -> tuple[Any, Any]:
-    """Pending messages whose time has come; messages whose worker's lease ran out."""
-    return (
-        and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),
-    )
-
-
 def _due(now: datetime) -> Any:
-    return or_(*_due_branches(now))
-
-
-def _sendable_company() -> Any:
-    return and_(
-        Company.active.is_(True),
-        Company.endpoint_disabled_at.is_(None),
-        Company.webhook_url.is_not(None),
-        Company.webhook_url != "",
-    )
+    return or_(*outbox_sql.due_branches(now))
 
 
 class Dispatcher:
@@ -345,7 +330,7 @@ class Dispatcher:
                     await anyio.sleep(RECORD_GATHER_SECONDS)
                 while self._to_record:
                     batch, self._to_record = self._to_record, []
-                    if len(batch) == 1:
+                    if len(batch) == 1 and not batch[0].result.ok:
                         item = batch[0]
                         try:
                             await self._in_thread(self.record, item.message, item.result, item.attempted_at)
@@ -378,118 +363,103 @@ class Dispatcher:
 
     # --- Database work (in threads) ----------------------------------------------------
 
-    def _candidates(self, now: datetime, full_companies: list[int], limit: int) -> list[Any]:
-        """Statements for the due messages in claim order, each a short index-ordered read:
-        pending ones whose time has come, and ones whose worker's lease ran out."""
-        statements = []
-        for due in _due_branches(now):
-            statement = (
-                select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status,
-                       OutboxMessage.next_attempt_at)
-                .join(Company, Company.id == OutboxMessage.company_id)
-                .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
-                .outerjoin(Listing, Listing.id == Referral.listing_id)
-                .where(due, _sendable_company())
-            )
-            if full_companies:
-                statement = statement.where(OutboxMessage.company_id.not_in(full_companies))
-            statement = statement.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-            if not self.database.is_sqlite:
-                statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
-            statements.append(statement)
-        return statements
+    def _choose(self, rows: list[Any], room: int) -> tuple[list[str], list[tuple[str, int]]]:
+        """From the candidates in claim order: the messages to take (at most `room`, and no
+        endpoint past its free places), and the (message, referral) pairs to withdraw."""
+        rows = sorted(rows, key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
+        wanted: list[str] = []
+        withdraw: list[tuple[str, int]] = []
+        per_company = dict(self._in_flight)
+        for message_id, company_id, referral_id, listing_status, _due_at in rows:
+            if referral_id is not None and listing_status not in REFERABLE:
+                withdraw.append((message_id, referral_id))
+                continue
+            if len(wanted) >= room:
+                break
+            if per_company.get(company_id, 0) >= self._endpoint_room:
+                continue
+            wanted.append(message_id)
+            per_company[company_id] = per_company.get(company_id, 0) + 1
+        return wanted, withdraw
 
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
         now = self.clock()
-        statements = self._candidates(now, full_companies, room * CLAIM_OVERSHOOT)
-        if self.database.is_sqlite:
-            # A read first: an idle poll must not take SQLite's write lock every second.
-            with self.database.session() as session:
-                if not any(session.execute(statement.limit(1)).first() for statement in statements):
-                    return []
+        params = {"now": now, "full_companies": full_companies, "limit": room * CLAIM_OVERSHOOT}
+        sqlite = self.database.is_sqlite
+        rows: list[Any] = []
+        if sqlite:
+            # Read outside the write transaction (WAL readers never wait): an idle poll then
+            # never takes SQLite's write lock, and a busy one holds it only for the UPDATE.
+            with self.database.engine.connect() as connection:
+                rows = [row for statement in outbox_sql.candidates(skip_locked=False)
+                        for row in connection.execute(statement, params)]
+            if not rows:
+                return []
 
-        lease_until = now + self.lease
-        chosen: list[str] = []
-        with self.database.transaction() as session:
-            wanted: list[str] = []
-            per_company = dict(self._in_flight)
-            rows = [row for statement in statements for row in session.execute(statement).all()]
-            rows.sort(key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
-            for message_id, company_id, referral_id, listing_status, _due_at in rows:
-                if referral_id is not None and listing_status not in REFERABLE:
-                    self._withdraw(session, message_id, referral_id, now)
-                    continue
-                if len(wanted) >= room:
-                    break
-                if per_company.get(company_id, 0) >= self._endpoint_room:
-                    continue
-                wanted.append(message_id)
-                per_company[company_id] = per_company.get(company_id, 0) + 1
-            if wanted:
-                # One conditional UPDATE for the lot: only rows still due are taken. (The rows
-                # are locked (PostgreSQL) or the transaction holds the write lock (SQLite),
-                # so normally all are; if not, read back which ones are ours.)
-                taken = session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(wanted), _due(now))
-                    .values(
-                        status=MessageStatus.delivering,
-                        lease_owner=self.worker_id,
-                        lease_expires_at=lease_until,
-                        attempt_count=OutboxMessage.attempt_count + 1,
+        with self.database.write_engine.begin() as connection:
+            if not sqlite:
+                rows = [row for statement in outbox_sql.candidates(skip_locked=True)
+                        for row in connection.execute(statement, params)]
+            wanted, withdraw = self._choose(rows, room)
+            for message_id, referral_id in withdraw:
+                self._withdraw(connection, message_id, referral_id, now)
+            if not wanted:
+                return []
+            # One conditional UPDATE for the lot: only rows still due are taken. (The rows are
+            # locked (PostgreSQL) or the transaction holds the write lock (SQLite), but on
+            # SQLite they were read before it: if not all are taken, read back which are ours.)
+            taken = connection.execute(
+                outbox_sql.CLAIM, {"ids": wanted, "now": now, "worker": self.worker_id,
+                                   "lease_until": now + self.lease}
+            ).rowcount
+            chosen = wanted
+            if taken != len(wanted):
+                ours = set(connection.execute(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.id.in_(wanted),  # type: ignore[attr-defined]
+                        OutboxMessage.status == MessageStatus.delivering,
+                        OutboxMessage.lease_owner == self.worker_id,
                     )
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if taken == len(wanted):
-                    chosen = wanted
-                else:
-                    ours = set(session.execute(
-                        select(OutboxMessage.id).where(
-                            OutboxMessage.id.in_(wanted),
-                            OutboxMessage.status == MessageStatus.delivering,
-                            OutboxMessage.lease_owner == self.worker_id,
-                        )
-                    ).scalars())
-                    chosen = [message_id for message_id in wanted if message_id in ours]
+                ).scalars())
+                chosen = [message_id for message_id in wanted if message_id in ours]
             if not chosen:
                 return []
+            referral_of = {row.id: row.referral_id for row in rows}
             # Columns, not objects: only what a send needs.
-            rows = session.execute(
-                select(OutboxMessage.id, OutboxMessage.payload, Company.id, Company.webhook_url)
-                .join(Company, Company.id == OutboxMessage.company_id)
-                .where(OutboxMessage.id.in_(chosen))
-            ).all()
-            secrets_by_company = active_secrets_of(session, {company_id for _id, _payload, company_id, _url in rows}, now)
-            claimed = [
-                ClaimedMessage(
-                    id=message_id,
-                    company_id=company_id,
-                    url=url or "",
-                    body=encode_body(payload),
-                    secrets=tuple(secrets_by_company.get(company_id, ())),
-                )
-                for message_id, payload, company_id, url in rows
-            ]
-        order = {message_id: index for index, message_id in enumerate(chosen)}
-        return sorted(claimed, key=lambda item: order[item.id])
+            claimed_rows = connection.execute(outbox_sql.CLAIMED_ROWS, {"ids": chosen}).all()
+            secrets: dict[int, list[str]] = {}
+            for company_id, secret in connection.execute(
+                outbox_sql.SECRETS, {"company_ids": sorted({row[2] for row in claimed_rows}), "now": now}
+            ):
+                secrets.setdefault(company_id, []).append(secret)
+        claimed = {
+            message_id: ClaimedMessage(
+                id=message_id,
+                company_id=company_id,
+                url=url or "",
+                body=encode_body(payload),
+                secrets=tuple(secrets.get(company_id, ())),
+                referral_id=referral_of.get(message_id),
+            )
+            for message_id, payload, company_id, url in claimed_rows
+        }
+        return [claimed[message_id] for message_id in chosen if message_id in claimed]
 
-    def _withdraw(self, session: Session, message_id: str, referral_id: int, now: datetime) -> None:
+    def _withdraw(self, connection: Connection, message_id: str, referral_id: int, now: datetime) -> None:
         """An admin re-opened the listing before its referral went out: do not send it.
         (`create_referral` queues it again if the listing is confirmed again.)"""
-        cancelled = session.execute(
+        cancelled = connection.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _due(now))
             .values(status=MessageStatus.cancelled, next_attempt_at=None, lease_owner=None, lease_expires_at=None,
                     last_error="Not sent: the listing is no longer confirmed.")
-            .execution_options(synchronize_session=False)
         ).rowcount
         if cancelled:
-            session.execute(
+            connection.execute(
                 update(Referral)
                 .where(Referral.id == referral_id, Referral.status.in_(["pending", "failed"]))
                 .values(status="withdrawn")
-                .execution_options(synchronize_session=False)
             )
             log.info("webhook message %s withdrawn: its listing is no longer confirmed", message_id)
 
@@ -521,6 +491,10 @@ class Dispatcher:
         now = self.clock()
         # One order for every worker (companies, then messages), so two batches never deadlock.
         outcomes = sorted(outcomes, key=lambda item: (item.message.company_id, item.message.id))
+        if all(item.result.ok for item in outcomes):
+            with self.database.write_engine.begin() as connection:
+                self._record_successes(connection, outcomes, now)
+            return
         ids = [item.message.id for item in outcomes]
         with self.database.transaction() as session:
             # Recording never reads a payload: leave it unloaded.
@@ -573,6 +547,38 @@ class Dispatcher:
             # One multi-row INSERT for the attempts (the unit of work would insert them one by one
             # to read back each id, which nobody needs here).
             session.execute(insert(DeliveryAttempt), [attempt.model_dump(exclude={"id"}) for attempt in attempts])
+
+    def _record_successes(self, connection: Connection, outcomes: list[_Outcome], now: datetime) -> None:
+        """The common case, in five prebuilt statements whatever the batch's size: every
+        message delivered (whoever holds its lease now: the receiver has it), its attempt
+        logged, its referral marked delivered, each company's success noted."""
+        ids = [item.message.id for item in outcomes]
+        previous: dict[str, int] = dict(connection.execute(outbox_sql.COUNT_ATTEMPTS, {"ids": ids}).tuples().all())
+        connection.execute(outbox_sql.INSERT_ATTEMPTS, [
+            {
+                "message_id": item.message.id,
+                "company_id": item.message.company_id,
+                "attempt_number": previous.get(item.message.id, 0) + 1,
+                "attempted_at": item.attempted_at,
+                "url": item.message.url[:2048],
+                "status_code": item.result.status_code,
+                "latency_ms": item.result.elapsed_ms,
+                "success": True,
+                "error": describe_failure(item.result),
+                "response_body": response_text(item.result),
+            }
+            for item in outcomes
+        ])
+        connection.execute(outbox_sql.MARK_DELIVERED, {"ids": ids, "now": now})
+        referrals = [{"referral_id": item.message.referral_id, "sent_at": item.attempted_at, "now": now}
+                     for item in outcomes if item.message.referral_id is not None]
+        if referrals:
+            connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, referrals)
+        connection.execute(outbox_sql.NOTE_COMPANY_SUCCESS, {
+            "company_ids": sorted({item.message.company_id for item in outcomes}),
+            "now": now,
+            "a_while_ago": now - SUCCESS_GRANULARITY,
+        })
 
     def release_leases(self) -> int:
         """Give back every message this worker still holds: due again now, for anyone."""

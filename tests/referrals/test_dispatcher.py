@@ -305,6 +305,7 @@ async def test_a_crash_after_sending_and_before_recording_sends_again(
         raise RuntimeError("the worker died here")
 
     monkeypatch.setattr(crashing, "record", crash)
+    monkeypatch.setattr(crashing, "record_batch", crash)
     await crashing.run_until_idle()
     assert len(receiver.received) == 1
     message = message_of(db, referral.id)
@@ -317,6 +318,70 @@ async def test_a_crash_after_sending_and_before_recording_sends_again(
 
     assert receiver.ids() == [message.id, message.id]  # at least once: the receiver deduplicates
     assert message_of(db, referral.id).status == "delivered"
+
+
+async def test_a_success_recorded_late_keeps_the_first_delivery(
+    db, settings, training_content, reporters, receiver, monkeypatch
+) -> None:
+    """Worker A sends, then stalls before recording; its lease runs out and worker B sends
+    and records. When A finally records, its attempt is logged but the times B wrote stay."""
+    await in_thread(make_company, db, settings, training_content, webhook_url=receiver.url())
+    _listing, referral = await refer(db, settings, training_content, reporters)
+    clock = Clock()
+    stalled = dispatcher(db, settings, clock, worker_id="stalled")
+    late: list[Any] = []
+
+    def stall(outcomes: list[Any]) -> None:
+        late.extend(outcomes)
+        raise RuntimeError("stalled before recording")
+
+    monkeypatch.setattr(stalled, "record_batch", stall)
+    monkeypatch.setattr(stalled, "record", lambda *args: None)
+    await stalled.run_until_idle()
+    clock.advance(seconds=settings.webhook_lease_seconds + 1)
+    assert await dispatcher(db, settings, clock, worker_id="other").run_until_idle() == 1
+    first = message_of(db, referral.id)
+    first_referral = load(db, Referral, referral.id)
+    assert first.status == "delivered" and first_referral.status == "delivered"
+
+    clock.advance(minutes=5)
+    Dispatcher.record_batch(stalled, late)
+
+    message = message_of(db, referral.id)
+    assert message.status == "delivered" and message.delivered_at == first.delivered_at
+    stored = load(db, Referral, referral.id)
+    assert (stored.sent_at, stored.delivered_at) == (first_referral.sent_at, first_referral.delivered_at)
+    assert [(a.attempt_number, a.success) for a in attempts_of(db, message.id)] == [(1, True), (2, True)]
+
+
+async def test_a_busy_endpoint_notes_its_success_once_a_minute_and_at_once_after_failures(
+    db, settings, training_content, reporters
+) -> None:
+    with Receiver(answers=[(200, {}, b""), (200, {}, b""), (500, {}, b""), (200, {}, b"")]) as receiver:
+        credentials = await in_thread(make_company, db, settings, training_content, webhook_url=receiver.url())
+        company_id = credentials.company.id
+        clock = Clock()
+        worker = dispatcher(db, settings, clock)
+        await refer(db, settings, training_content, reporters)
+        await worker.run_until_idle()
+        first_success = clock.now
+        assert load(db, Company, company_id).last_success_at == first_success
+
+        clock.advance(seconds=20)
+        await refer(db, settings, training_content, reporters)
+        await worker.run_until_idle()
+        assert load(db, Company, company_id).last_success_at == first_success  # not rewritten within a minute
+
+        clock.advance(seconds=50)
+        await refer(db, settings, training_content, reporters)
+        await worker.run_until_idle()  # the 500
+        failing = load(db, Company, company_id)
+        assert failing.failing_since == clock.now and failing.last_success_at == first_success
+
+        clock.advance(seconds=10)
+        await worker.run_until_idle()  # its retry, 5 s later, succeeds
+        recovered = load(db, Company, company_id)
+        assert recovered.failing_since is None and recovered.last_success_at == clock.now
 
 
 async def test_a_hanging_endpoint_never_delays_the_others(db, settings, training_content, reporters) -> None:
