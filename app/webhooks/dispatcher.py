@@ -16,10 +16,11 @@ A referral whose listing an admin re-opened before it went out is not sent: its 
 is cancelled and the referral marked "withdrawn" (`create_referral` queues it again if
 the listing is confirmed again).
 
-Room. At most `webhook_concurrency` sends at once, and `webhook_per_endpoint` per
+Room. At most `webhook_concurrency` requests at once, and `webhook_per_endpoint` per
 company. Room is counted *before* claiming: a claimed message starts sending at once,
 so its lease never ticks away while it queues behind a slow endpoint, and the
-messages of a slow or dead endpoint never take the places of the others.
+messages of a slow or dead endpoint never take the places of the others. A place is
+free again as soon as the answer is in; the attempt is recorded meanwhile.
 
 Database work runs in threads (with their own small limiter, so a busy dispatcher
 never starves the web requests' thread pool), each in a short transaction; the
@@ -282,15 +283,25 @@ class Dispatcher:
         return claimed
 
     async def _deliver(self, message: ClaimedMessage) -> None:
+        holding = True
+
+        def request_over() -> None:
+            # The limits count requests in flight: the place is free once the answer is in,
+            # while the attempt is still being recorded.
+            nonlocal holding
+            if holding:
+                holding = False
+                self._give_back(message.company_id)
+
         try:
-            await self.send_and_record(message)
+            await self.send_and_record(message, sent=request_over)
         except Exception:
             # The lease expires and the message is sent again: nothing is lost.
             log.exception("webhook message %s: the attempt could not be completed", message.id)
         finally:
-            self._give_back(message.company_id)
+            request_over()
 
-    async def send_and_record(self, message: ClaimedMessage) -> SendResult:
+    async def send_and_record(self, message: ClaimedMessage, *, sent: Callable[[], None] | None = None) -> SendResult:
         assert self._transport is not None
         attempted_at = self.clock()
         headers = signed_headers(secrets=list(message.secrets), msg_id=message.id, body=message.body, now=attempted_at)
@@ -306,6 +317,8 @@ class Dispatcher:
             endpoint=message.company_id,  # connections are kept per company, never shared
         )
         self.sent += 1
+        if sent is not None:
+            sent()
         with anyio.CancelScope(shield=True):
             await self._record_soon(message, result, attempted_at)
         if not result.ok:
