@@ -199,7 +199,7 @@ def domains_of(session: Session, company_id: int) -> list[str]:
 
 
 def _counts(session: Session, column: Any, where: Any) -> dict[int, int]:
-    return dict(session.execute(select(column, func.count()).where(where).group_by(column)).tuples().all())
+    return dict(session.execute(select(column, func.count()).where(where).group_by(column)).all())
 
 
 def list_companies(
@@ -229,14 +229,14 @@ def list_companies(
         select(CompanyPlatform.company_id, CompanyPlatform.platform_id)
         .where(CompanyPlatform.company_id.in_(ids))
         .order_by(CompanyPlatform.platform_id)
-    ).tuples():
+    ):
         platforms.setdefault(company_id, []).append(platform_id)
     domains: dict[int, list[str]] = {}
     for company_id, domain in session.execute(
         select(CompanyDomain.company_id, CompanyDomain.domain)
         .where(CompanyDomain.company_id.in_(ids))
         .order_by(CompanyDomain.domain)
-    ).tuples():
+    ):
         domains.setdefault(company_id, []).append(domain)
     unanswered = _counts(
         session, Referral.company_id, (Referral.company_id.in_(ids)) & Referral.outcome.is_(None)

@@ -136,7 +136,7 @@ def list_attempts(
     after = decode_cursor(cursor, int)
     if after is not None:
         query = query.where(DeliveryAttempt.id < after)
-    rows = list(session.execute(query.order_by(DeliveryAttempt.id.desc()).limit(limit + 1)).tuples())
+    rows = list(session.execute(query.order_by(DeliveryAttempt.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None  # type: ignore[arg-type]
     return rows[:limit], next_cursor
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import Database
@@ -201,7 +201,7 @@ def referrals_export(filters: ExportFilters, *, platform_names: Mapping[str, str
         )
         .join(Listing, Listing.id == Referral.listing_id)
         .outerjoin(Company, Company.id == Referral.company_id)
-        .where(and_(*listing_conditions(filters), *_period(Referral.created_at, filters)))
+        .where(and_(true(), *listing_conditions(filters), *_period(Referral.created_at, filters)))
         .order_by(Referral.id)
     )
 

@@ -194,7 +194,7 @@ def list_for_company(
     after = decode_cursor(cursor, int)
     if after is not None:
         query = query.where(Referral.id < after)
-    rows = list(session.execute(query.order_by(Referral.id.desc()).limit(limit + 1)).tuples())
+    rows = list(session.execute(query.order_by(Referral.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None  # type: ignore[arg-type]
     return _rows_with_data(session, rows[:limit], settings=settings, content=content), next_cursor
 

@@ -92,16 +92,16 @@ def export_personal_data(session: Session, *, user: User, now: datetime, base_ur
     """All the personal data held about `user`, as JSON-ready values."""
     reports = list(session.execute(
         select(Report, Listing.canonical_url, Listing.status).join(Listing, Listing.id == Report.listing_id)
-        .where(Report.reporter_id == user.id).order_by(Report.id)).tuples())
+        .where(Report.reporter_id == user.id).order_by(Report.id)))
     report_ids = [report.id for report, _url, _status in reports]
     evidence = list(session.execute(select(Evidence).where(Evidence.report_id.in_(report_ids))
                                     .order_by(Evidence.id)).scalars()) if report_ids else []
     answers = list(session.execute(
         select(ReviewAnswer, ReviewQuestion.text).join(ReviewQuestion, ReviewQuestion.id == ReviewAnswer.question_id)
-        .where(ReviewAnswer.report_id.in_(report_ids)).order_by(ReviewAnswer.id)).tuples()) if report_ids else []
+        .where(ReviewAnswer.report_id.in_(report_ids)).order_by(ReviewAnswer.id))) if report_ids else []
     rounds = list(session.execute(
         select(Round, RoundEnrolment.enrolled_at).join(RoundEnrolment, RoundEnrolment.round_id == Round.id)
-        .where(RoundEnrolment.user_id == user.id).order_by(Round.starts_on)).tuples())
+        .where(RoundEnrolment.user_id == user.id).order_by(Round.starts_on)))
     failures = session.execute(select(LoginFailure.at).where(LoginFailure.key == f"account:{user.email}")
                                .order_by(LoginFailure.at)).scalars()
     report_fields = ("id", "listing_id", "original_url", "species_id", "species_guess", "confidence", "live_animal",

@@ -98,7 +98,7 @@ def evidence_by_listing(session: Session, listing_ids: Iterable[int]) -> dict[in
         .join(Report, Report.id == Evidence.report_id)
         .where(Report.listing_id.in_(ids), Evidence.deleted_at.is_(None))
         .order_by(Evidence.id)
-    ).tuples()
+    )
     for listing_id, evidence in rows:
         found[listing_id].append(evidence)
     return found
@@ -223,7 +223,7 @@ def route_waiting_referrals(
         .join(Listing, Listing.id == Referral.listing_id)
         .where(Referral.status == ReferralStatus.no_recipient, or_(*conditions))
         .order_by(Referral.id)
-    ).tuples()
+    )
     now = utcnow()
     count = 0
     for referral, listing in list(rows):
@@ -286,7 +286,7 @@ def list_referrals(
     after = decode_cursor(cursor, int)
     if after is not None:
         query = query.where(Referral.id < after)
-    rows = list(session.execute(query.order_by(Referral.id.desc()).limit(limit + 1)).tuples())
+    rows = list(session.execute(query.order_by(Referral.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None  # type: ignore[arg-type]
     return rows[:limit], next_cursor
 
@@ -297,7 +297,7 @@ def get_referral(session: Session, referral_id: int) -> ReferralRow:
         .join(Listing, Listing.id == Referral.listing_id)
         .outerjoin(Company, Company.id == Referral.company_id)
         .where(Referral.id == referral_id)
-    ).tuples().first()
+    ).first()
     if row is None:
         raise NotFound(_("No such referral."))
     return row

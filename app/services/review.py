@@ -255,7 +255,7 @@ def repeat_sellers(session: Session, listing: Listing, *, limit: int = REPEAT_SE
         .where(Report.seller_handle.in_(variants), Listing.id != listing.id, same_platform)  # type: ignore[union-attr]
         .order_by(Listing.id.desc())  # type: ignore[union-attr]
         .limit(limit * 3)
-    ).tuples()
+    )
     found: dict[int, tuple[Listing, str]] = {}
     for other, handle in rows:
         found.setdefault(other.id, (other, handle))  # type: ignore[arg-type]

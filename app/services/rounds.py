@@ -179,7 +179,7 @@ def list_rounds(session: Session, *, limit: int | None = None,
                  .where(_after(cursor)).group_by(Round.id).order_by(Round.starts_on.desc(), Round.id.desc()))
     if limit is not None:
         statement = statement.limit(limit + 1)
-    rows = [(round_, int(count)) for round_, count in session.execute(statement).tuples()]
+    rows = [(round_, int(count)) for round_, count in session.execute(statement)]
     if limit is not None and len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1][0])
     return rows, None
@@ -280,7 +280,7 @@ def _weekly_counts(session: Session, *, round_: Round, user_ids: Sequence[int]) 
         .group_by(Report.reporter_id)
     )
     counts = {user_id: [0] * len(weeks) for user_id in user_ids}
-    for reporter_id, *per_week in session.execute(statement).tuples():
+    for reporter_id, *per_week in session.execute(statement):
         counts[reporter_id] = [int(value) for value in per_week]
     return counts
 

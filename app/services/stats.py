@@ -199,7 +199,7 @@ def _dimension_facts(session: Session, period: Period) -> dict[tuple[Any, ...], 
         .where(within(Report.created_at, period))
         .group_by(*dims)
     )
-    for *key, count in session.execute(reports).tuples():
+    for *key, count in session.execute(reports):
         facts[tuple(key)]["reports"] += int(count)
     referred = (
         select(*dims, func.count(Referral.id).label("n"))
@@ -207,7 +207,7 @@ def _dimension_facts(session: Session, period: Period) -> dict[tuple[Any, ...], 
         .where(within(Referral.created_at, period), _is_referred())
         .group_by(*dims)
     )
-    for *key, count in session.execute(referred).tuples():
+    for *key, count in session.execute(referred):
         facts[tuple(key)]["referred"] += int(count)
     return facts
 
@@ -250,7 +250,7 @@ def _series(session: Session, period: Period) -> list[SeriesPoint]:
     for metric, column, conditions in events:
         bucket = period_start(column, period.interval).label("bucket")
         statement = select(bucket, func.count()).where(within(column, period), *conditions).group_by(bucket)
-        for start, count in session.execute(statement).tuples():
+        for start, count in session.execute(statement):
             point = points.get(as_date(start))
             if point is not None:
                 setattr(point, metric, int(count))
@@ -275,7 +275,7 @@ def _by_company(session: Session, period: Period) -> list[CompanyRow]:
     rows = [
         CompanyRow(company_id=cid, name=name, referred=int(n), removed=int(removed), not_removed=int(kept),
                    not_found=int(gone), unanswered=int(silent))
-        for cid, name, n, removed, kept, gone, silent in session.execute(statement).tuples()
+        for cid, name, n, removed, kept, gone, silent in session.execute(statement)
     ]
     rows.sort(key=lambda row: (-row.referred, row.name.lower()))
     return rows
@@ -320,7 +320,7 @@ def unanswered_referrals(session: Session, *, period: Period, now: datetime, aft
         .group_by(Company.id, Company.name)
     )
     rows = []
-    for cid, name, count, undelivered, oldest in session.execute(statement).tuples():
+    for cid, name, count, undelivered, oldest in session.execute(statement):
         rows.append(UnansweredRow(company_id=cid, name=name, count=int(count), not_delivered=int(undelivered),
                                   oldest_sent_at=_aware(oldest)))
     rows.sort(key=lambda row: (-row.count, row.name.lower()))

@@ -84,7 +84,7 @@ def trusted_flagger_report(session: Session, *, year: int, now: datetime) -> Tru
     total = ActionCounts()
     providers: dict[int, ProviderRow] = {}
     content_types: dict[tuple[str | None, str], ContentTypeRow] = {}
-    for company_id, name, group, live, outcome, count in session.execute(statement).tuples():
+    for company_id, name, group, live, outcome, count in session.execute(statement):
         outcome = outcome if outcome in ACTIONS else "no_answer"
         form = "live" if live else "product"
         total.add(outcome, count)

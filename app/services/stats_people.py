@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlmodel import Session
 
 from app.models import Listing, ListingStatus, Report, Role, User
@@ -99,7 +99,7 @@ def leaderboard(session: Session, *, viewer: User | None, min_count: int = 5, si
                func.count(Report.id).label("reports"))
         .join(Report, Report.reporter_id == User.id)
         .join(Listing, Listing.id == Report.listing_id)
-        .where(and_(*conditions))
+        .where(and_(true(), *conditions))
         .group_by(User.id, User.display_name, User.leaderboard_opt_in)
         .having(confirmed >= 1)
         .order_by(confirmed.desc(), func.count(Report.id).desc(), User.id)

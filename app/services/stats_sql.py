@@ -153,7 +153,7 @@ def duration_percentiles(
         return DurationSummary(count=0, median_seconds=None, p90_seconds=None)
     ranked = select(durations.c.d, func.row_number().over(order_by=durations.c.d).label("rn")).subquery()
     ranks = _ranks_needed(count, (0.5, 0.9))
-    values = dict(session.execute(select(ranked.c.rn, ranked.c.d).where(ranked.c.rn.in_(sorted(ranks)))).tuples().all())
+    values = dict(session.execute(select(ranked.c.rn, ranked.c.d).where(ranked.c.rn.in_(sorted(ranks)))).all())
 
     def at(fraction: float) -> float:
         position = fraction * (count - 1)

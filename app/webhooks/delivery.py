@@ -213,7 +213,7 @@ def count_attempts(session: Session, message_ids: list[str]) -> dict[str, int]:
             select(DeliveryAttempt.message_id, func.count())
             .where(DeliveryAttempt.message_id.in_(message_ids))
             .group_by(DeliveryAttempt.message_id)
-        ).tuples():
+        ):
             counts[message_id] = count
     return counts
 

@@ -566,7 +566,7 @@ class Dispatcher:
         message delivered (whoever holds its lease now: the receiver has it), its attempt
         logged, its referral marked delivered, each company's success noted."""
         ids = [item.message.id for item in outcomes]
-        previous: dict[str, int] = dict(connection.execute(outbox_sql.COUNT_ATTEMPTS, {"ids": ids}).tuples().all())
+        previous: dict[str, int] = dict(connection.execute(outbox_sql.COUNT_ATTEMPTS, {"ids": ids}).all())
         connection.execute(outbox_sql.INSERT_ATTEMPTS, [
             {
                 "message_id": item.message.id,
