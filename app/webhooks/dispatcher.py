@@ -71,6 +71,8 @@ log = logging.getLogger("cyberspotter.webhooks")
 
 # Candidates read per claim round beyond the room we have: some belong to full endpoints.
 CLAIM_OVERSHOOT = 4
+# Reads a claim makes at most, each leaving out the endpoints the previous ones filled.
+MAX_CANDIDATE_READS = 4
 # While sends are in flight, a claim waits until this share of the places is free: one
 # transaction then claims several messages instead of one each time a send finishes.
 CLAIM_BATCH_SHARE = 4
@@ -376,45 +378,67 @@ class Dispatcher:
 
     # --- Database work (in threads) ----------------------------------------------------
 
-    def _choose(self, rows: list[Any], room: int) -> tuple[list[str], list[tuple[str, int]]]:
-        """From the candidates in claim order: the messages to take (at most `room`, and no
-        endpoint past its free places), and the (message, referral) pairs to withdraw."""
-        rows = sorted(rows, key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
+    def _pick(
+        self, connection: Connection, *, now: datetime, room: int, full_companies: list[int], skip_locked: bool
+    ) -> tuple[list[str], list[tuple[str, int]], dict[str, int | None]]:
+        """Read the due messages in claim order and pick up to `room` of them, at most the
+        free places of each endpoint. Returns the picked ids, the (message, referral) pairs
+        to withdraw, and each picked message's referral.
+
+        The first read often holds little but the busiest endpoint's messages, which fill
+        its few places at once; then the next read leaves out the endpoints that are full
+        now, until the room is filled, nothing new fills up, or the due messages run out.
+        """
+        statements = outbox_sql.candidates(skip_locked=skip_locked)
+        per_company = dict(self._in_flight)
+        excluded = set(full_companies)
+        seen: set[str] = set()
         wanted: list[str] = []
         withdraw: list[tuple[str, int]] = []
-        per_company = dict(self._in_flight)
-        for message_id, company_id, referral_id, listing_status, _due_at in rows:
-            if referral_id is not None and listing_status not in REFERABLE:
-                withdraw.append((message_id, referral_id))
-                continue
-            if len(wanted) >= room:
+        referral_of: dict[str, int | None] = {}
+        for _read in range(MAX_CANDIDATE_READS):
+            limit = (room - len(wanted)) * CLAIM_OVERSHOOT
+            params = {"now": now, "full_companies": sorted(excluded), "limit": limit}
+            batches = [connection.execute(statement, params).all() for statement in statements]
+            rows = sorted((row for batch in batches for row in batch),
+                          key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
+            for message_id, company_id, referral_id, listing_status, _due_at in rows:
+                if message_id in seen:
+                    continue
+                seen.add(message_id)
+                if referral_id is not None and listing_status not in REFERABLE:
+                    withdraw.append((message_id, referral_id))
+                    continue
+                if len(wanted) >= room:
+                    break
+                if per_company.get(company_id, 0) >= self._endpoint_room:
+                    continue
+                wanted.append(message_id)
+                referral_of[message_id] = referral_id
+                per_company[company_id] = per_company.get(company_id, 0) + 1
+            full_now = {company_id for company_id, count in per_company.items() if count >= self._endpoint_room}
+            ran_out = all(len(batch) < limit for batch in batches)
+            if len(wanted) >= room or ran_out or full_now <= excluded:
                 break
-            if per_company.get(company_id, 0) >= self._endpoint_room:
-                continue
-            wanted.append(message_id)
-            per_company[company_id] = per_company.get(company_id, 0) + 1
-        return wanted, withdraw
+            excluded |= full_now
+        return wanted, withdraw, referral_of
 
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
         now = self.clock()
-        params = {"now": now, "full_companies": full_companies, "limit": room * CLAIM_OVERSHOOT}
         sqlite = self.database.is_sqlite
-        rows: list[Any] = []
         if sqlite:
             # Read outside the write transaction (WAL readers never wait): an idle poll then
             # never takes SQLite's write lock, and a busy one holds it only for the UPDATE.
             with self.database.engine.connect() as connection:
-                rows = [row for statement in outbox_sql.candidates(skip_locked=False)
-                        for row in connection.execute(statement, params)]
-            if not rows:
+                picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=False)
+            if not picked[0] and not picked[1]:
                 return []
 
         with self.database.write_engine.begin() as connection:
             if not sqlite:
-                rows = [row for statement in outbox_sql.candidates(skip_locked=True)
-                        for row in connection.execute(statement, params)]
-            wanted, withdraw = self._choose(rows, room)
+                picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=True)
+            wanted, withdraw, referral_of = picked
             for message_id, referral_id in withdraw:
                 self._withdraw(connection, message_id, referral_id, now)
             if not wanted:
@@ -438,7 +462,6 @@ class Dispatcher:
                 chosen = [message_id for message_id in wanted if message_id in ours]
             if not chosen:
                 return []
-            referral_of = {row.id: row.referral_id for row in rows}
             # Columns, not objects: only what a send needs.
             claimed_rows = connection.execute(outbox_sql.CLAIMED_ROWS, {"ids": chosen}).all()
             secrets: dict[int, list[str]] = {}

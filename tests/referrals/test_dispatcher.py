@@ -384,6 +384,25 @@ async def test_a_busy_endpoint_notes_its_success_once_a_minute_and_at_once_after
         assert recovered.failing_since is None and recovered.last_success_at == clock.now
 
 
+async def test_one_claim_fills_the_room_past_the_busiest_endpoints_messages(
+    db, settings, training_content, reporters
+) -> None:
+    """The first 32 due messages are all for one endpoint, which has 2 places: the claim
+    reads on past them and fills the others' places in the same transaction."""
+    settings = settings.model_copy(update={"webhook_per_endpoint": 2, "webhook_concurrency": 8})
+    with Receiver() as busy, Receiver() as quiet:
+        await in_thread(make_company, db, settings, training_content, webhook_url=busy.url(), platforms=("etsy",))
+        await in_thread(make_company, db, settings, training_content, webhook_url=quiet.url(), platforms=("ebay",))
+        for _ in range(34):
+            await refer(db, settings, training_content, reporters, domain="etsy.com", platform_id="etsy",
+                        evidence_per_report=0)
+        for _ in range(3):
+            await refer(db, settings, training_content, reporters, evidence_per_report=0)
+        claimed = await in_thread(dispatcher(db, settings).claim, 8, [])
+    by_endpoint = sorted(message.url.rsplit("/", 1)[0] for message in claimed)
+    assert by_endpoint == sorted([busy.url().rsplit("/", 1)[0]] * 2 + [quiet.url().rsplit("/", 1)[0]] * 2)
+
+
 async def test_a_hanging_endpoint_never_delays_the_others(db, settings, training_content, reporters) -> None:
     settings = settings.model_copy(update={"webhook_per_endpoint": 2, "webhook_concurrency": 8})
     gate = threading.Event()
