@@ -30,6 +30,7 @@ import anyio.to_thread
 import httpcore
 import httpx
 
+from app.webhooks.sockets import NetworkBackend
 from app.webhooks.targets import (  # noqa: F401  (re-exported: the transport's public surface)
     DEFAULT_PORTS,
     MAX_URL_LENGTH,
@@ -212,6 +213,7 @@ class WebhookTransport:
             verify=verify, trust_env=False  # the system's CAs (certifi); nothing from the environment
         )
         self._custom_transport = transport
+        self._network = NetworkBackend()
         self._per_endpoint = max(1, per_endpoint)
         self._keepalive = keepalive_seconds
         self._max_endpoints = max_endpoints
@@ -223,6 +225,7 @@ class WebhookTransport:
     def _new_pool(self, *, max_connections: int, keep_alive: int) -> httpcore.AsyncConnectionPool:
         # No proxy, ever: the connection goes to the checked address.
         return httpcore.AsyncConnectionPool(
+            network_backend=self._network,
             ssl_context=self._ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=keep_alive,

@@ -860,6 +860,19 @@ async def test_a_connection_the_receiver_closed_is_not_reused() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_connection_the_receiver_dropped_without_a_word_is_not_reused() -> None:
+    # The receiver answers as if the connection stayed open, then closes it (its idle
+    # timeout): the pool sees the closed socket before sending and opens a new one.
+    async with Server(respond("204 No Content", close=False), keep_alive=False) as server, \
+            net.WebhookTransport() as transport:
+        for _ in range(3):
+            result = await local_send(server.url(), transport=transport, endpoint=9)
+            assert result.status_code == 204, result.error
+            await asyncio.sleep(0.05)
+    assert server.connections == 3
+
+
+@pytest.mark.anyio
 async def test_idle_endpoint_pools_are_closed() -> None:
     async with Server(respond("204 No Content", close=False), keep_alive=True) as server, \
             net.WebhookTransport(keepalive_seconds=0.05, max_endpoints=2) as transport:
