@@ -5,8 +5,12 @@
 
 A fresh database gets listings (`app.benchseed`), eight companies on the busiest platforms
 whose endpoints are a fast local receiver (bench/receiver.py, its own process), and a
-`referral.created` outbox message for each confirmed listing on their platforms, written
-by `referrals.create_referral` as an expert's decision would. Then:
+`referral.created` outbox message for confirmed listings on their platforms, written by
+`referrals.create_referral` as an expert's decision would: the same number for each
+company, so that the per-endpoint limit (4 requests at once, 8 companies) lets the
+dispatcher run the same 32 requests at once as raw httpx's 32 senders. With `--uneven`
+the messages fall as the seeded platforms do (the busiest company gets a quarter of
+them); the last ones then go to one company, four at a time, as the limit intends. Then:
 
 - dispatcher: `Dispatcher.run_until_idle()` with the default settings (32 sends at once,
   4 per endpoint): claims with leases, signs, sends through the SSRF-safe transport
@@ -57,17 +61,27 @@ def prepare(engine: str, args: argparse.Namespace, content, port: int):  # type:
     url = fresh_database(engine, "webhooks", args.workdir)
     settings = bench_settings(url, args.workdir, webhook_allow_private_targets=True, webhook_allow_http=True)
     database = make_database(url)
-    seed(database, content, listings=args.messages * 4, reports_per_listing=1.3)
+    # Seeded listings fall on platforms with a long tail: an even spread needs more of them.
+    seed(database, content, listings=args.messages * (4 if args.uneven else 12), reports_per_listing=1.3)
     with database.transaction() as session:
         for platform in PLATFORMS:
             companies.create_company(session, name=f"{platform} takedowns", platforms=[platform],
                                      webhook_url=f"http://127.0.0.1:{port}/hooks/{platform}", actor=None,
                                      settings=settings, content=content)
+    confirmed = select(Listing).where(Listing.status == ListingStatus.confirmed).order_by(Listing.id)
     with database.transaction() as session:
-        listings = session.execute(
-            select(Listing).where(Listing.status == ListingStatus.confirmed, Listing.platform_id.in_(PLATFORMS))
-            .order_by(Listing.id).limit(args.messages)
-        ).scalars().all()
+        if args.uneven:
+            listings = list(session.execute(confirmed.where(Listing.platform_id.in_(PLATFORMS))
+                                            .limit(args.messages)).scalars())
+        else:
+            per_company = args.messages // len(PLATFORMS)
+            listings = []
+            for platform in PLATFORMS:
+                found = list(session.execute(confirmed.where(Listing.platform_id == platform).limit(per_company))
+                             .scalars())
+                assert len(found) == per_company, f"only {len(found)} confirmed listings on {platform}"
+                listings += found
+            listings.sort(key=lambda listing: listing.id)  # written in the order experts confirmed them
         for listing in listings:
             referrals.create_referral(session, listing=listing, actor=None, settings=settings, content=content)
     with database.session() as session:
@@ -135,6 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
     parser.add_argument("--messages", type=int, default=2000, help="messages to deliver (default %(default)s)")
+    parser.add_argument("--uneven", action="store_true",
+                        help="messages spread over the companies as the seeded platforms fall (the busiest gets a "
+                             "quarter), instead of evenly")
     parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of the three senders, taking turns; medians are reported (default %(default)s)")
     args = parser.parse_args()
