@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlmodel import Session
 
 from app import __version__
@@ -50,17 +50,23 @@ def active_secrets(session: Session, company_id: int, now: datetime) -> list[str
     return active_secrets_of(session, [company_id], now).get(company_id, [])
 
 
-def active_secrets_of(session: Session, company_ids: Iterable[int], now: datetime) -> dict[int, list[str]]:
-    """`active_secrets` of several companies in one query (a company without any is left out)."""
-    secrets: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(WebhookSecret.company_id, WebhookSecret.secret)
-        .where(
-            WebhookSecret.company_id.in_(sorted(set(company_ids))),  # type: ignore[attr-defined]
-            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),  # type: ignore[union-attr,operator]
-        )
-        .order_by(WebhookSecret.company_id, WebhookSecret.created_at.desc(), WebhookSecret.id.desc())  # type: ignore[union-attr]
+# The active signing secrets of some companies, newest first. Parameters: company_ids, now.
+_ACTIVE_SECRETS = (
+    select(WebhookSecret.company_id, WebhookSecret.secret)
+    .where(
+        WebhookSecret.company_id.in_(bindparam("company_ids", expanding=True)),  # type: ignore[attr-defined]
+        or_(WebhookSecret.expires_at.is_(None),  # type: ignore[union-attr]
+            WebhookSecret.expires_at > bindparam("now", type_=WebhookSecret.__table__.c.expires_at.type)),  # type: ignore[attr-defined,operator]
     )
+    .order_by(WebhookSecret.company_id, WebhookSecret.created_at.desc(), WebhookSecret.id.desc())  # type: ignore[union-attr]
+)
+
+
+def active_secrets_of(db: Session | Connection, company_ids: Iterable[int], now: datetime) -> dict[int, list[str]]:
+    """`active_secrets` of several companies in one query (a company without any is left out).
+    `db` is a session, or a connection (the dispatcher's claim)."""
+    secrets: dict[int, list[str]] = {}
+    rows = db.execute(_ACTIVE_SECRETS, {"company_ids": sorted(set(company_ids)), "now": now})
     for company_id, secret in rows:
         secrets.setdefault(company_id, []).append(secret)
     return secrets

@@ -56,6 +56,7 @@ from app.webhooks.delivery import (
     SUCCESS_GRANULARITY,
     USER_AGENT,
     MessageStatus,
+    active_secrets_of,
     count_attempts,
     describe_failure,
     encode_body,
@@ -464,11 +465,7 @@ class Dispatcher:
                 return []
             # Columns, not objects: only what a send needs.
             claimed_rows = connection.execute(outbox_sql.CLAIMED_ROWS, {"ids": chosen}).all()
-            secrets: dict[int, list[str]] = {}
-            for company_id, secret in connection.execute(
-                outbox_sql.SECRETS, {"company_ids": sorted({row[2] for row in claimed_rows}), "now": now}
-            ):
-                secrets.setdefault(company_id, []).append(secret)
+            secrets = active_secrets_of(connection, {row[2] for row in claimed_rows}, now)
         claimed = {
             message_id: ClaimedMessage(
                 id=message_id,

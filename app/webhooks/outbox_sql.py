@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, or_, select, update
 
-from app.models import Company, DeliveryAttempt, Listing, OutboxMessage, Referral, WebhookSecret
+from app.models import Company, DeliveryAttempt, Listing, OutboxMessage, Referral
 from app.webhooks.delivery import MessageStatus
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "MARK_DELIVERED",
     "MARK_REFERRALS_DELIVERED",
     "NOTE_COMPANY_SUCCESS",
-    "SECRETS",
     "candidates",
     "due_branches",
     "sendable_company",
@@ -103,16 +102,6 @@ CLAIMED_ROWS = (
     select(OutboxMessage.id, OutboxMessage.payload, Company.id, Company.webhook_url)
     .join(Company, Company.id == OutboxMessage.company_id)  # type: ignore[arg-type]
     .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
-)
-
-# The active signing secrets of some companies, newest first. Parameters: company_ids, now.
-SECRETS = (
-    select(WebhookSecret.company_id, WebhookSecret.secret)
-    .where(
-        WebhookSecret.company_id.in_(bindparam("company_ids", expanding=True)),  # type: ignore[attr-defined]
-        or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > _NOW),  # type: ignore[union-attr,operator]
-    )
-    .order_by(WebhookSecret.company_id, WebhookSecret.created_at.desc(), WebhookSecret.id.desc())  # type: ignore[union-attr]
 )
 
 # --- Recording a batch of successes ---------------------------------------------------
