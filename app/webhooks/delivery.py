@@ -211,15 +211,18 @@ def _success_worth_writing(company: Company, now: datetime) -> bool:
     return not (now - SUCCESS_GRANULARITY < last <= now)
 
 
-def count_attempts(session: Session, message_ids: list[str]) -> dict[str, int]:
+_COUNT_ATTEMPTS = (
+    select(DeliveryAttempt.message_id, func.count())
+    .where(DeliveryAttempt.message_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .group_by(DeliveryAttempt.message_id)
+)
+
+
+def count_attempts(db: Session | Connection, message_ids: list[str]) -> dict[str, int]:
     """How many attempts each message has logged (one query for them all)."""
     counts = dict.fromkeys(message_ids, 0)
     if message_ids:
-        for message_id, count in session.execute(
-            select(DeliveryAttempt.message_id, func.count())
-            .where(DeliveryAttempt.message_id.in_(message_ids))
-            .group_by(DeliveryAttempt.message_id)
-        ):
+        for message_id, count in db.execute(_COUNT_ATTEMPTS, {"ids": message_ids}):
             counts[message_id] = count
     return counts
 

@@ -586,12 +586,12 @@ class Dispatcher:
         message delivered (whoever holds its lease now: the receiver has it), its attempt
         logged, its referral marked delivered, each company's success noted."""
         ids = [item.message.id for item in outcomes]
-        previous: dict[str, int] = dict(connection.execute(outbox_sql.COUNT_ATTEMPTS, {"ids": ids}).all())
+        previous = count_attempts(connection, ids)
         connection.execute(outbox_sql.INSERT_ATTEMPTS, [
             {
                 "message_id": item.message.id,
                 "company_id": item.message.company_id,
-                "attempt_number": previous.get(item.message.id, 0) + 1,
+                "attempt_number": previous[item.message.id] + 1,
                 "attempted_at": item.attempted_at,
                 "url": item.message.url[:2048],
                 "status_code": item.result.status_code,

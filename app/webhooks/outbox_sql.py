@@ -22,7 +22,6 @@ from app.webhooks.delivery import MessageStatus
 __all__ = [
     "CLAIM",
     "CLAIMED_ROWS",
-    "COUNT_ATTEMPTS",
     "INSERT_ATTEMPTS",
     "MARK_DELIVERED",
     "MARK_REFERRALS_DELIVERED",
@@ -105,13 +104,6 @@ CLAIMED_ROWS = (
 )
 
 # --- Recording a batch of successes ---------------------------------------------------
-
-# Attempts already logged per message (the next one's number). Parameter: ids.
-COUNT_ATTEMPTS = (
-    select(DeliveryAttempt.message_id, func.count())
-    .where(DeliveryAttempt.message_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
-    .group_by(DeliveryAttempt.message_id)
-)
 
 # Executed with one parameter set per attempt (the DeliveryAttempt columns but id).
 INSERT_ATTEMPTS = insert(DeliveryAttempt)
