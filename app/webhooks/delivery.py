@@ -105,6 +105,24 @@ def response_text(result: SendResult) -> str | None:
     return text + "\n[…truncated]" if result.truncated else text
 
 
+def new_attempt(
+    *, message_id: str, company_id: int, number: int, url: str, result: SendResult, attempted_at: datetime
+) -> DeliveryAttempt:
+    """The log line of one attempt, as the admin's delivery log shows it."""
+    return DeliveryAttempt(
+        message_id=message_id,
+        company_id=company_id,
+        attempt_number=number,
+        attempted_at=attempted_at,
+        url=url[:2048],
+        status_code=result.status_code,
+        latency_ms=result.elapsed_ms,
+        success=result.ok,
+        error=describe_failure(result),
+        response_body=response_text(result),
+    )
+
+
 def record_attempt(
     session: Session,
     *,
@@ -133,18 +151,8 @@ def record_attempt(
     previous = previous_attempts
     if previous is None:
         previous = count_attempts(session, [message.id])[message.id]
-    attempt = DeliveryAttempt(
-        message_id=message.id,
-        company_id=company.id,  # type: ignore[arg-type]
-        attempt_number=previous + 1,
-        attempted_at=attempted_at,
-        url=url[:2048],
-        status_code=result.status_code,
-        latency_ms=result.elapsed_ms,
-        success=result.ok,
-        error=describe_failure(result),
-        response_body=response_text(result),
-    )
+    attempt = new_attempt(message_id=message.id, company_id=company.id, number=previous + 1,  # type: ignore[arg-type]
+                          url=url, result=result, attempted_at=attempted_at)
     if add_attempt:
         session.add(attempt)
     if referral is LOOK_UP:

@@ -45,7 +45,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import defer
 
 from app.config import Settings
@@ -60,8 +60,8 @@ from app.webhooks.delivery import (
     count_attempts,
     describe_failure,
     encode_body,
+    new_attempt,
     record_attempt,
-    response_text,
     signed_headers,
 )
 from app.webhooks.net import Resolver, SendResult, WebhookTransport
@@ -579,7 +579,7 @@ class Dispatcher:
                 ))
             # One multi-row INSERT for the attempts (the unit of work would insert them one by one
             # to read back each id, which nobody needs here).
-            session.execute(insert(DeliveryAttempt), [attempt.model_dump(exclude={"id"}) for attempt in attempts])
+            session.execute(outbox_sql.INSERT_ATTEMPTS, [attempt.model_dump(exclude={"id"}) for attempt in attempts])
 
     def _record_successes(self, connection: Connection, outcomes: list[_Outcome], now: datetime) -> None:
         """The common case, in five prebuilt statements whatever the batch's size: every
@@ -588,18 +588,9 @@ class Dispatcher:
         ids = [item.message.id for item in outcomes]
         previous = count_attempts(connection, ids)
         connection.execute(outbox_sql.INSERT_ATTEMPTS, [
-            {
-                "message_id": item.message.id,
-                "company_id": item.message.company_id,
-                "attempt_number": previous[item.message.id] + 1,
-                "attempted_at": item.attempted_at,
-                "url": item.message.url[:2048],
-                "status_code": item.result.status_code,
-                "latency_ms": item.result.elapsed_ms,
-                "success": True,
-                "error": describe_failure(item.result),
-                "response_body": response_text(item.result),
-            }
+            new_attempt(message_id=item.message.id, company_id=item.message.company_id,
+                        number=previous[item.message.id] + 1, url=item.message.url, result=item.result,
+                        attempted_at=item.attempted_at).model_dump(exclude={"id"})
             for item in outcomes
         ])
         connection.execute(outbox_sql.MARK_DELIVERED, {"ids": ids, "now": now})

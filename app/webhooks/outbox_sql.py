@@ -28,7 +28,6 @@ __all__ = [
     "NOTE_COMPANY_SUCCESS",
     "candidates",
     "due_branches",
-    "sendable_company",
 ]
 
 _time = OutboxMessage.__table__.c.next_attempt_at.type  # type: ignore[attr-defined]  # UTCDateTime
@@ -43,7 +42,7 @@ def due_branches(now: Any) -> tuple[Any, Any]:
     )
 
 
-def sendable_company() -> Any:
+def _sendable_company() -> Any:
     return and_(
         Company.active.is_(True),  # type: ignore[attr-defined]
         Company.endpoint_disabled_at.is_(None),  # type: ignore[union-attr]
@@ -59,7 +58,7 @@ def _candidates(due: Any, *, skip_locked: bool) -> Select[Any]:
         .join(Company, Company.id == OutboxMessage.company_id)  # type: ignore[arg-type]
         .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)  # type: ignore[arg-type]
         .outerjoin(Listing, Listing.id == Referral.listing_id)  # type: ignore[arg-type]
-        .where(due, sendable_company(),
+        .where(due, _sendable_company(),
                OutboxMessage.company_id.not_in(bindparam("full_companies", expanding=True)))  # type: ignore[attr-defined]
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(bindparam("limit"))
