@@ -105,22 +105,30 @@ def response_text(result: SendResult) -> str | None:
     return text + "\n[…truncated]" if result.truncated else text
 
 
+def attempt_values(
+    *, message_id: str, company_id: int, number: int, url: str, result: SendResult, attempted_at: datetime
+) -> dict[str, Any]:
+    """The log line of one attempt, as the admin's delivery log shows it: the columns of a
+    DeliveryAttempt but its id (a batch inserts these as they are)."""
+    return {
+        "message_id": message_id,
+        "company_id": company_id,
+        "attempt_number": number,
+        "attempted_at": attempted_at,
+        "url": url[:2048],
+        "status_code": result.status_code,
+        "latency_ms": result.elapsed_ms,
+        "success": result.ok,
+        "error": describe_failure(result),
+        "response_body": response_text(result),
+    }
+
+
 def new_attempt(
     *, message_id: str, company_id: int, number: int, url: str, result: SendResult, attempted_at: datetime
 ) -> DeliveryAttempt:
-    """The log line of one attempt, as the admin's delivery log shows it."""
-    return DeliveryAttempt(
-        message_id=message_id,
-        company_id=company_id,
-        attempt_number=number,
-        attempted_at=attempted_at,
-        url=url[:2048],
-        status_code=result.status_code,
-        latency_ms=result.elapsed_ms,
-        success=result.ok,
-        error=describe_failure(result),
-        response_body=response_text(result),
-    )
+    return DeliveryAttempt(**attempt_values(message_id=message_id, company_id=company_id, number=number, url=url,
+                                            result=result, attempted_at=attempted_at))
 
 
 def record_attempt(

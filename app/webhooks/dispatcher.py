@@ -57,10 +57,10 @@ from app.webhooks.delivery import (
     USER_AGENT,
     MessageStatus,
     active_secrets_of,
+    attempt_values,
     count_attempts,
     describe_failure,
     encode_body,
-    new_attempt,
     record_attempt,
     signed_headers,
 )
@@ -108,6 +108,16 @@ class _Outcome:
     attempted_at: datetime
     done: anyio.Event = field(default_factory=anyio.Event)
     error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class _Picked:
+    """What a claim chose: the messages to take in claim order, with the endpoint (company,
+    URL) and referral of each, and the (message, referral) pairs to withdraw."""
+
+    ids: list[str] = field(default_factory=list)
+    target: dict[str, tuple[int, str, int | None]] = field(default_factory=dict)
+    withdraw: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _due(now: datetime) -> Any:
@@ -381,48 +391,48 @@ class Dispatcher:
 
     def _pick(
         self, connection: Connection, *, now: datetime, room: int, full_companies: list[int], skip_locked: bool
-    ) -> tuple[list[str], list[tuple[str, int]], dict[str, int | None]]:
+    ) -> _Picked:
         """Read the due messages in claim order and pick up to `room` of them, at most the
-        free places of each endpoint. Returns the picked ids, the (message, referral) pairs
-        to withdraw, and each picked message's referral.
+        free places of each endpoint (see `_Picked`).
 
         The first read often holds little but the busiest endpoint's messages, which fill
         its few places at once; then the next read leaves out the endpoints that are full
         now, until the room is filled, nothing new fills up, or the due messages run out.
+        Messages whose lease ran out are rare: the first read looks for them, the next ones
+        only read on among the pending.
         """
-        statements = outbox_sql.candidates(skip_locked=skip_locked)
+        pending, expired = outbox_sql.candidates(skip_locked=skip_locked)
+        picked = _Picked()
         per_company = dict(self._in_flight)
         excluded = set(full_companies)
         seen: set[str] = set()
-        wanted: list[str] = []
-        withdraw: list[tuple[str, int]] = []
-        referral_of: dict[str, int | None] = {}
-        for _read in range(MAX_CANDIDATE_READS):
-            limit = (room - len(wanted)) * CLAIM_OVERSHOOT
+        for read in range(MAX_CANDIDATE_READS):
+            limit = (room - len(picked.ids)) * CLAIM_OVERSHOOT
             params = {"now": now, "full_companies": sorted(excluded), "limit": limit}
-            batches = [connection.execute(statement, params).all() for statement in statements]
+            batches = [connection.execute(statement, params).all()
+                       for statement in ((pending, expired) if read == 0 else (pending,))]
             rows = sorted((row for batch in batches for row in batch),
                           key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
-            for message_id, company_id, referral_id, listing_status, _due_at in rows:
+            for message_id, company_id, referral_id, listing_status, _due_at, url in rows:
                 if message_id in seen:
                     continue
                 seen.add(message_id)
                 if referral_id is not None and listing_status not in REFERABLE:
-                    withdraw.append((message_id, referral_id))
+                    picked.withdraw.append((message_id, referral_id))
                     continue
-                if len(wanted) >= room:
+                if len(picked.ids) >= room:
                     break
                 if per_company.get(company_id, 0) >= self._endpoint_room:
                     continue
-                wanted.append(message_id)
-                referral_of[message_id] = referral_id
+                picked.ids.append(message_id)
+                picked.target[message_id] = (company_id, url or "", referral_id)
                 per_company[company_id] = per_company.get(company_id, 0) + 1
             full_now = {company_id for company_id, count in per_company.items() if count >= self._endpoint_room}
             ran_out = all(len(batch) < limit for batch in batches)
-            if len(wanted) >= room or ran_out or full_now <= excluded:
+            if len(picked.ids) >= room or ran_out or full_now <= excluded:
                 break
             excluded |= full_now
-        return wanted, withdraw, referral_of
+        return picked
 
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
@@ -433,51 +443,34 @@ class Dispatcher:
             # never takes SQLite's write lock, and a busy one holds it only for the UPDATE.
             with self.database.engine.connect() as connection:
                 picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=False)
-            if not picked[0] and not picked[1]:
+            if not picked.ids and not picked.withdraw:
                 return []
 
         with self.database.write_engine.begin() as connection:
             if not sqlite:
                 picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=True)
-            wanted, withdraw, referral_of = picked
-            for message_id, referral_id in withdraw:
+            for message_id, referral_id in picked.withdraw:
                 self._withdraw(connection, message_id, referral_id, now)
-            if not wanted:
+            if not picked.ids:
                 return []
-            # One conditional UPDATE for the lot: only rows still due are taken. (The rows are
-            # locked (PostgreSQL) or the transaction holds the write lock (SQLite), but on
-            # SQLite they were read before it: if not all are taken, read back which are ours.)
-            taken = connection.execute(
-                outbox_sql.CLAIM, {"ids": wanted, "now": now, "worker": self.worker_id,
+            # One conditional UPDATE for the lot: only rows still due are taken, and it returns
+            # those. (The rows are locked (PostgreSQL) or the transaction holds the write lock
+            # (SQLite), but on SQLite they were read before it, so another worker may have some.)
+            taken = dict(connection.execute(
+                outbox_sql.CLAIM, {"ids": picked.ids, "now": now, "worker": self.worker_id,
                                    "lease_until": now + self.lease}
-            ).rowcount
-            chosen = wanted
-            if taken != len(wanted):
-                ours = set(connection.execute(
-                    select(OutboxMessage.id).where(
-                        OutboxMessage.id.in_(wanted),  # type: ignore[attr-defined]
-                        OutboxMessage.status == MessageStatus.delivering,
-                        OutboxMessage.lease_owner == self.worker_id,
-                    )
-                ).scalars())
-                chosen = [message_id for message_id in wanted if message_id in ours]
-            if not chosen:
+            ).all())
+            if not taken:
                 return []
-            # Columns, not objects: only what a send needs.
-            claimed_rows = connection.execute(outbox_sql.CLAIMED_ROWS, {"ids": chosen}).all()
-            secrets = active_secrets_of(connection, {row[2] for row in claimed_rows}, now)
-        claimed = {
-            message_id: ClaimedMessage(
-                id=message_id,
-                company_id=company_id,
-                url=url or "",
-                body=encode_body(payload),
-                secrets=tuple(secrets.get(company_id, ())),
-                referral_id=referral_of.get(message_id),
-            )
-            for message_id, payload, company_id, url in claimed_rows
-        }
-        return [claimed[message_id] for message_id in chosen if message_id in claimed]
+            secrets = active_secrets_of(connection, {picked.target[message_id][0] for message_id in taken}, now)
+        claimed = []
+        for message_id in picked.ids:  # in claim order
+            if message_id in taken:
+                company_id, url, referral_id = picked.target[message_id]
+                claimed.append(ClaimedMessage(id=message_id, company_id=company_id, url=url,
+                                              body=encode_body(taken[message_id]),
+                                              secrets=tuple(secrets.get(company_id, ())), referral_id=referral_id))
+        return claimed
 
     def _withdraw(self, connection: Connection, message_id: str, referral_id: int, now: datetime) -> None:
         """An admin re-opened the listing before its referral went out: do not send it.
@@ -588,16 +581,14 @@ class Dispatcher:
         ids = [item.message.id for item in outcomes]
         previous = count_attempts(connection, ids)
         connection.execute(outbox_sql.INSERT_ATTEMPTS, [
-            new_attempt(message_id=item.message.id, company_id=item.message.company_id,
-                        number=previous[item.message.id] + 1, url=item.message.url, result=item.result,
-                        attempted_at=item.attempted_at).model_dump(exclude={"id"})
+            attempt_values(message_id=item.message.id, company_id=item.message.company_id,
+                           number=previous[item.message.id] + 1, url=item.message.url, result=item.result,
+                           attempted_at=item.attempted_at)
             for item in outcomes
         ])
         connection.execute(outbox_sql.MARK_DELIVERED, {"ids": ids, "now": now})
-        referrals = [{"referral_id": item.message.referral_id, "sent_at": item.attempted_at, "now": now}
-                     for item in outcomes if item.message.referral_id is not None]
-        if referrals:
-            connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, referrals)
+        if any(item.message.referral_id is not None for item in outcomes):
+            connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, {"ids": ids, "now": now})
         connection.execute(outbox_sql.NOTE_COMPANY_SUCCESS, {
             "company_ids": sorted({item.message.company_id for item in outcomes}),
             "now": now,

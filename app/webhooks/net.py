@@ -19,7 +19,7 @@ import math
 import ssl
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -173,11 +173,43 @@ PoolKey = tuple[Hashable, str, str, int, str]
 
 @dataclass(slots=True, eq=False)
 class _EndpointPool:
-    """The kept-alive connections of one endpoint at one checked address."""
+    """The kept-alive connections of one endpoint at one checked address: one lane (a
+    single-connection httpcore pool) per request at once, opened as they are needed.
 
-    pool: httpcore.AsyncConnectionPool
+    Lanes rather than one pool of several connections: before every request and after
+    every answer a pool looks over each of its connections (and asks the socket of each
+    idle one whether the server closed it), so a lane of one connection costs a request
+    one such look instead of one per connection kept.
+    """
+
+    lanes: list[httpcore.AsyncConnectionPool]
+    busy: list[int]
     in_use: int = 0
     last_used: float = 0.0
+
+    def take_lane(self, new_lane: Callable[[], httpcore.AsyncConnectionPool], limit: int) -> int:
+        """A free lane (the first: the fewest connections stay open), a new one while there
+        are fewer than `limit`, or else the least busy (its request waits for the connection)."""
+        free = [index for index, count in enumerate(self.busy) if count == 0]
+        if free:
+            index = free[0]
+        elif len(self.lanes) < limit:
+            self.lanes.append(new_lane())
+            self.busy.append(0)
+            index = len(self.lanes) - 1
+        else:
+            index = min(range(len(self.busy)), key=self.busy.__getitem__)
+        self.busy[index] += 1
+        self.in_use += 1
+        return index
+
+    def give_lane(self, index: int) -> None:
+        self.busy[index] -= 1
+        self.in_use -= 1
+
+    async def aclose(self) -> None:
+        for lane in self.lanes:
+            await lane.aclose()
 
 
 class WebhookTransport:
@@ -241,7 +273,7 @@ class WebhookTransport:
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), OrderedDict()
         for pool in pools:
-            await pool.pool.aclose()
+            await pool.aclose()
         await self._pool.aclose()
 
     @property
@@ -249,22 +281,24 @@ class WebhookTransport:
         """How many endpoint pools are open (for tests and logs)."""
         return len(self._pools)
 
-    async def _checkout(self, key: PoolKey) -> _EndpointPool:
+    async def _checkout(self, key: PoolKey) -> tuple[_EndpointPool, int]:
         now = time.monotonic()
         pool = self._pools.get(key)
         if pool is None:
-            connections = self._new_pool(max_connections=self._per_endpoint, keep_alive=self._per_endpoint)
-            pool = self._pools[key] = _EndpointPool(connections, last_used=now)
+            pool = self._pools[key] = _EndpointPool(lanes=[], busy=[], last_used=now)
         else:
             self._pools.move_to_end(key)
-        pool.in_use += 1
+        lane = pool.take_lane(self._new_lane, self._per_endpoint)
         if len(self._pools) > self._max_endpoints or now - self._swept_at > self._keepalive:
             self._swept_at = now
             await self._close_idle_pools()
-        return pool
+        return pool, lane
 
-    def _checkin(self, pool: _EndpointPool) -> None:
-        pool.in_use -= 1
+    def _new_lane(self) -> httpcore.AsyncConnectionPool:
+        return self._new_pool(max_connections=1, keep_alive=1)
+
+    def _checkin(self, pool: _EndpointPool, lane: int) -> None:
+        pool.give_lane(lane)
         pool.last_used = time.monotonic()
 
     async def _close_idle_pools(self) -> None:
@@ -274,7 +308,7 @@ class WebhookTransport:
             too_many = len(self._pools) > self._max_endpoints
             if pool.in_use == 0 and (too_many or pool.last_used < stale_before):
                 del self._pools[key]
-                await pool.pool.aclose()
+                await pool.aclose()
 
     async def send(
         self,
@@ -372,12 +406,12 @@ class WebhookTransport:
         kind: ErrorKind | None = None
         for ip in addresses:
             url = f"{target.scheme}://{_url_host(ip)}:{target.port}{target.path}"
-            pool = None
+            pool, lane = None, 0
             if keep_alive:
-                pool = await self._checkout((endpoint, target.scheme, str(ip), target.port, target.host))
+                pool, lane = await self._checkout((endpoint, target.scheme, str(ip), target.port, target.host))
             try:
-                async with self._exchange(pool.pool if pool is not None else self._pool, url, header_list, body,
-                                          extensions) as answer:
+                async with self._exchange(pool.lanes[lane] if pool is not None else self._pool, url, header_list,
+                                          body, extensions) as answer:
                     progress.status_code = answer.status_code
                     progress.headers = answer.headers
                     async for chunk in answer.chunks:
@@ -402,7 +436,7 @@ class WebhookTransport:
                 return f"the answer from {ip} was not valid HTTP: {_describe(exc)}", "protocol"
             finally:
                 if pool is not None:
-                    self._checkin(pool)
+                    self._checkin(pool, lane)
         return error, kind
 
     @asynccontextmanager

@@ -21,7 +21,6 @@ from app.webhooks.delivery import MessageStatus
 
 __all__ = [
     "CLAIM",
-    "CLAIMED_ROWS",
     "INSERT_ATTEMPTS",
     "MARK_DELIVERED",
     "MARK_REFERRALS_DELIVERED",
@@ -54,7 +53,7 @@ def _sendable_company() -> Any:
 def _candidates(due: Any, *, skip_locked: bool) -> Select[Any]:
     statement = (
         select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status,
-               OutboxMessage.next_attempt_at)
+               OutboxMessage.next_attempt_at, Company.webhook_url)
         .join(Company, Company.id == OutboxMessage.company_id)  # type: ignore[arg-type]
         .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)  # type: ignore[arg-type]
         .outerjoin(Listing, Listing.id == Referral.listing_id)  # type: ignore[arg-type]
@@ -83,7 +82,9 @@ def candidates(*, skip_locked: bool) -> tuple[Select[Any], ...]:
     return _CANDIDATES[skip_locked]
 
 
-# Take the chosen messages that are still due. Parameters: ids, now, worker, lease_until.
+# Take the chosen messages that are still due, and return what a send needs of those taken
+# (on SQLite they were read before the write transaction: another worker may have taken some).
+# Parameters: ids, now, worker, lease_until.
 CLAIM = (
     update(OutboxMessage)
     .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)), or_(*due_branches(_NOW)))  # type: ignore[attr-defined]
@@ -93,19 +94,15 @@ CLAIM = (
         lease_expires_at=bindparam("lease_until", type_=_time),
         attempt_count=OutboxMessage.attempt_count + 1,
     )
-)
-
-# What a send needs of each claimed message. Parameter: ids.
-CLAIMED_ROWS = (
-    select(OutboxMessage.id, OutboxMessage.payload, Company.id, Company.webhook_url)
-    .join(Company, Company.id == OutboxMessage.company_id)  # type: ignore[arg-type]
-    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .returning(OutboxMessage.id, OutboxMessage.payload)
 )
 
 # --- Recording a batch of successes ---------------------------------------------------
 
-# Executed with one parameter set per attempt (the DeliveryAttempt columns but id).
-INSERT_ATTEMPTS = insert(DeliveryAttempt)
+# Executed with one parameter set per attempt (the DeliveryAttempt columns but id). Returning
+# the ids nobody reads makes SQLAlchemy write one multi-row INSERT on PostgreSQL as on SQLite
+# ("insertmanyvalues") instead of one statement per attempt.
+INSERT_ATTEMPTS = insert(DeliveryAttempt).returning(DeliveryAttempt.id)
 
 # Delivered, whoever holds the lease now: the receiver has the message. The first delivery
 # time is kept. Parameters: ids, now.
@@ -122,15 +119,23 @@ MARK_DELIVERED = (
     )
 )
 
-# One parameter set per referral: referral_id, sent_at (the attempt's time), now.
+# The referrals of the delivered messages. A referral's sending time is its first attempt's
+# (the one just written, unless an earlier one set it already). Parameters: ids, now.
+_FIRST_ATTEMPT_OF_REFERRAL = (
+    select(func.min(DeliveryAttempt.attempted_at))
+    .join(OutboxMessage, OutboxMessage.id == DeliveryAttempt.message_id)  # type: ignore[arg-type]
+    .where(OutboxMessage.referral_id == Referral.id)
+    .scalar_subquery()
+)
 MARK_REFERRALS_DELIVERED = (
     update(Referral)
-    .where(Referral.id == bindparam("referral_id"))
+    .where(Referral.id.in_(  # type: ignore[union-attr]
+        select(OutboxMessage.referral_id).where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    ))
     .values(
-        sent_at=func.coalesce(Referral.sent_at, bindparam("sent_at", type_=_time)),
+        sent_at=func.coalesce(Referral.sent_at, _FIRST_ATTEMPT_OF_REFERRAL),
         delivered_at=func.coalesce(Referral.delivered_at, _NOW),
-        # (Not IN: a list would be an expanding parameter, which executemany cannot take.)
-        status=case((or_(Referral.status == "pending", Referral.status == "failed"), literal("delivered")),
+        status=case((Referral.status.in_(("pending", "failed")), literal("delivered")),  # type: ignore[attr-defined]
                     else_=Referral.status),
     )
 )
