@@ -7,10 +7,11 @@ the poll interval passes, or it is asked to stop.
 
 Claiming. A message is due when it is `pending` and `next_attempt_at <= now`, or
 `delivering` with an expired lease (its worker died: at least once, it is sent again).
-On PostgreSQL the candidates are selected `FOR UPDATE SKIP LOCKED`, so several workers
-never claim one message; on SQLite the write transaction (BEGIN IMMEDIATE) serialises
-claims. Either way the claim is a conditional UPDATE that only succeeds while the row
-is still due, and it sets `lease_owner` and `lease_expires_at`.
+The candidates are read without locks; the claim is then one conditional UPDATE that
+takes only the chosen rows still due, and sets `lease_owner` and `lease_expires_at`. On
+PostgreSQL it locks the rows it takes `FOR UPDATE SKIP LOCKED`, so several workers never
+claim one message nor wait for each other; on SQLite the write transaction (BEGIN
+IMMEDIATE) serialises claims.
 
 A referral whose listing an admin re-opened before it went out is not sent: its message
 is cancelled and the referral marked "withdrawn" (`create_referral` queues it again if
@@ -389,9 +390,7 @@ class Dispatcher:
 
     # --- Database work (in threads) ----------------------------------------------------
 
-    def _pick(
-        self, connection: Connection, *, now: datetime, room: int, full_companies: list[int], skip_locked: bool
-    ) -> _Picked:
+    def _pick(self, connection: Connection, *, now: datetime, room: int, full_companies: list[int]) -> _Picked:
         """Read the due messages in claim order and pick up to `room` of them, at most the
         free places of each endpoint (see `_Picked`).
 
@@ -401,7 +400,7 @@ class Dispatcher:
         Messages whose lease ran out are rare: the first read looks for them, the next ones
         only read on among the pending.
         """
-        pending, expired = outbox_sql.candidates(skip_locked=skip_locked)
+        pending, expired = outbox_sql.CANDIDATES
         picked = _Picked()
         per_company = dict(self._in_flight)
         excluded = set(full_companies)
@@ -437,25 +436,20 @@ class Dispatcher:
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
         """Claim up to `room` due messages, at most the free places of each endpoint."""
         now = self.clock()
-        sqlite = self.database.is_sqlite
-        if sqlite:
-            # Read outside the write transaction (WAL readers never wait): an idle poll then
-            # never takes SQLite's write lock, and a busy one holds it only for the UPDATE.
-            with self.database.engine.connect() as connection:
-                picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=False)
-            if not picked.ids and not picked.withdraw:
-                return []
+        # Read outside the write transaction, without locks (an idle poll never takes SQLite's
+        # write lock, and a busy one holds it only for the UPDATE); the claim then takes those
+        # still due, and on PostgreSQL locks only those.
+        with self.database.engine.connect() as connection:
+            picked = self._pick(connection, now=now, room=room, full_companies=full_companies)
+        if not picked.ids and not picked.withdraw:
+            return []
 
         with self.database.write_engine.begin() as connection:
-            if not sqlite:
-                picked = self._pick(connection, now=now, room=room, full_companies=full_companies, skip_locked=True)
             for message_id, referral_id in picked.withdraw:
                 self._withdraw(connection, message_id, referral_id, now)
             if not picked.ids:
                 return []
-            # One conditional UPDATE for the lot: only rows still due are taken, and it returns
-            # those. (The rows are locked (PostgreSQL) or the transaction holds the write lock
-            # (SQLite), but on SQLite they were read before it, so another worker may have some.)
+            # One conditional UPDATE for the lot: it takes the rows still due and returns those.
             taken = dict(connection.execute(
                 outbox_sql.CLAIM, {"ids": picked.ids, "now": now, "worker": self.worker_id,
                                    "lease_until": now + self.lease}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy.orm import aliased
 
 from app.models import Company, DeliveryAttempt, Listing, OutboxMessage, Referral
 from app.webhooks.delivery import MessageStatus
@@ -25,19 +26,19 @@ __all__ = [
     "MARK_DELIVERED",
     "MARK_REFERRALS_DELIVERED",
     "NOTE_COMPANY_SUCCESS",
-    "candidates",
+    "CANDIDATES",
     "due_branches",
 ]
 
 _time = OutboxMessage.__table__.c.next_attempt_at.type  # type: ignore[attr-defined]  # UTCDateTime
 
 
-def due_branches(now: Any) -> tuple[Any, Any]:
+def due_branches(now: Any, message: Any = OutboxMessage) -> tuple[Any, Any]:
     """Pending messages whose time has come; messages whose worker's lease ran out.
-    `now` is a datetime or a bound parameter."""
+    `now` is a datetime or a bound parameter; `message` the entity or an alias of it."""
     return (
-        and_(OutboxMessage.status == MessageStatus.pending, OutboxMessage.next_attempt_at <= now),  # type: ignore[operator]
-        and_(OutboxMessage.status == MessageStatus.delivering, OutboxMessage.lease_expires_at <= now),  # type: ignore[operator]
+        and_(message.status == MessageStatus.pending, message.next_attempt_at <= now),
+        and_(message.status == MessageStatus.delivering, message.lease_expires_at <= now),
     )
 
 
@@ -50,8 +51,8 @@ def _sendable_company() -> Any:
     )
 
 
-def _candidates(due: Any, *, skip_locked: bool) -> Select[Any]:
-    statement = (
+def _candidates(due: Any) -> Select[Any]:
+    return (
         select(OutboxMessage.id, OutboxMessage.company_id, OutboxMessage.referral_id, Listing.status,
                OutboxMessage.next_attempt_at, Company.webhook_url)
         .join(Company, Company.id == OutboxMessage.company_id)  # type: ignore[arg-type]
@@ -62,32 +63,28 @@ def _candidates(due: Any, *, skip_locked: bool) -> Select[Any]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(bindparam("limit"))
     )
-    if skip_locked:
-        statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
-    return statement
 
 
 _NOW = bindparam("now", type_=_time)
-# Due messages in claim order, one short index-ordered read per branch. Parameters: now,
-# full_companies (endpoints with no free place: left out), limit. PostgreSQL locks them
-# (SKIP LOCKED: two workers never wait for each other); SQLite reads them outside the
-# write transaction and lets the claim's conditional UPDATE decide.
-_CANDIDATES = {
-    skip_locked: tuple(_candidates(due, skip_locked=skip_locked) for due in due_branches(_NOW))
-    for skip_locked in (False, True)
-}
+# Due messages in claim order, one short index-ordered read per branch (pending; lease ran
+# out). Parameters: now, full_companies (endpoints with no free place: left out), limit.
+# Read without locks: the claim below takes only those still due, and locks only those.
+CANDIDATES = tuple(_candidates(due) for due in due_branches(_NOW))
 
-
-def candidates(*, skip_locked: bool) -> tuple[Select[Any], ...]:
-    return _CANDIDATES[skip_locked]
-
-
-# Take the chosen messages that are still due, and return what a send needs of those taken
-# (on SQLite they were read before the write transaction: another worker may have taken some).
+# Take the chosen messages that are still due, and return what a send needs of those taken.
+# They were read without locks (and on SQLite before the write transaction): another worker
+# may have taken some since. On PostgreSQL the chosen rows that another worker's claim holds
+# right now are skipped (SKIP LOCKED), not waited for; SQLite's write lock serialises claims.
 # Parameters: ids, now, worker, lease_until.
+_chosen = aliased(OutboxMessage)
+_STILL_DUE = (
+    select(_chosen.id)
+    .where(_chosen.id.in_(bindparam("ids", expanding=True)), or_(*due_branches(_NOW, _chosen)))  # type: ignore[attr-defined]
+    .with_for_update(skip_locked=True)
+)
 CLAIM = (
     update(OutboxMessage)
-    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)), or_(*due_branches(_NOW)))  # type: ignore[attr-defined]
+    .where(OutboxMessage.id.in_(_STILL_DUE), or_(*due_branches(_NOW)))  # type: ignore[attr-defined]
     .values(
         status=MessageStatus.delivering,
         lease_owner=bindparam("worker"),
