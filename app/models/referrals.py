@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, optional_time_field
@@ -82,6 +82,9 @@ class Referral(SQLModel, table=True):
     outcome_received_at: datetime | None = optional_time_field()
 
 
+LEASED_SQL = "status = 'delivering'"
+
+
 class OutboxMessage(SQLModel, table=True):
     """A webhook message, written in the same transaction as the change it announces."""
 
@@ -89,6 +92,9 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),  # claim order
         Index("ix_outbox_messages_company", "company_id", "status"),
+        # Leases that ran out (their worker died): the few messages in flight, by lease end.
+        Index("ix_outbox_messages_leases", "lease_expires_at",
+              sqlite_where=text(LEASED_SQL), postgresql_where=text(LEASED_SQL)),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # msg_<ulid>: the webhook-id, stable across retries

@@ -581,8 +581,10 @@ class Dispatcher:
             for item in outcomes
         ])
         connection.execute(outbox_sql.MARK_DELIVERED, {"ids": ids, "now": now})
-        if any(item.message.referral_id is not None for item in outcomes):
-            connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, {"ids": ids, "now": now})
+        referrals = [{"referral_id": item.message.referral_id, "sent_at": item.attempted_at, "now": now}
+                     for item in outcomes if item.message.referral_id is not None]
+        if referrals:
+            connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, referrals)
         connection.execute(outbox_sql.NOTE_COMPANY_SUCCESS, {
             "company_ids": sorted({item.message.company_id for item in outcomes}),
             "now": now,

@@ -116,23 +116,17 @@ MARK_DELIVERED = (
     )
 )
 
-# The referrals of the delivered messages. A referral's sending time is its first attempt's
-# (the one just written, unless an earlier one set it already). Parameters: ids, now.
-_FIRST_ATTEMPT_OF_REFERRAL = (
-    select(func.min(DeliveryAttempt.attempted_at))
-    .join(OutboxMessage, OutboxMessage.id == DeliveryAttempt.message_id)  # type: ignore[arg-type]
-    .where(OutboxMessage.referral_id == Referral.id)
-    .scalar_subquery()
-)
+# One parameter set per referral: referral_id, sent_at (the attempt's time), now. (One
+# statement for all, with each referral's first attempt looked up in SQL, let PostgreSQL's
+# planner scan the whole attempt log for every referral.)
 MARK_REFERRALS_DELIVERED = (
     update(Referral)
-    .where(Referral.id.in_(  # type: ignore[union-attr]
-        select(OutboxMessage.referral_id).where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
-    ))
+    .where(Referral.id == bindparam("referral_id"))
     .values(
-        sent_at=func.coalesce(Referral.sent_at, _FIRST_ATTEMPT_OF_REFERRAL),
+        sent_at=func.coalesce(Referral.sent_at, bindparam("sent_at", type_=_time)),
         delivered_at=func.coalesce(Referral.delivered_at, _NOW),
-        status=case((Referral.status.in_(("pending", "failed")), literal("delivered")),  # type: ignore[attr-defined]
+        # (Not IN: a list would be an expanding parameter, which executemany cannot take.)
+        status=case((or_(Referral.status == "pending", Referral.status == "failed"), literal("delivered")),
                     else_=Referral.status),
     )
 )
