@@ -39,6 +39,7 @@ import os
 import random
 import secrets as _random
 import socket
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +76,8 @@ log = logging.getLogger("cyberspotter.webhooks")
 CLAIM_OVERSHOOT = 4
 # Reads a claim makes at most, each leaving out the endpoints the previous ones filled.
 MAX_CANDIDATE_READS = 4
+# Claims in a row when other workers took some of the messages chosen (read without locks).
+MAX_CLAIM_ATTEMPTS = 3
 # While sends are in flight, a claim waits until this share of the places is free: one
 # transaction then claims several messages instead of one each time a send finishes.
 CLAIM_BATCH_SHARE = 4
@@ -390,7 +393,9 @@ class Dispatcher:
 
     # --- Database work (in threads) ----------------------------------------------------
 
-    def _pick(self, connection: Connection, *, now: datetime, room: int, full_companies: list[int]) -> _Picked:
+    def _pick(
+        self, connection: Connection, *, now: datetime, room: int, full_companies: list[int], in_flight: Counter[int]
+    ) -> _Picked:
         """Read the due messages in claim order and pick up to `room` of them, at most the
         free places of each endpoint (see `_Picked`).
 
@@ -402,8 +407,9 @@ class Dispatcher:
         """
         pending, expired = outbox_sql.CANDIDATES
         picked = _Picked()
-        per_company = dict(self._in_flight)
-        excluded = set(full_companies)
+        per_company = dict(in_flight)
+        excluded = set(full_companies) | {
+            company_id for company_id, count in in_flight.items() if count >= self._endpoint_room}
         seen: set[str] = set()
         for read in range(MAX_CANDIDATE_READS):
             limit = (room - len(picked.ids)) * CLAIM_OVERSHOOT
@@ -434,37 +440,55 @@ class Dispatcher:
         return picked
 
     def claim(self, room: int, full_companies: list[int]) -> list[ClaimedMessage]:
-        """Claim up to `room` due messages, at most the free places of each endpoint."""
+        """Claim up to `room` due messages, at most the free places of each endpoint.
+
+        The candidates are read without locks: another worker may take some of them first.
+        Then the claim reads again for the places left (a few times at most), so that a
+        worker never takes "all mine were taken" for "nothing is due"."""
+        claimed: list[ClaimedMessage] = []
+        for _attempt in range(MAX_CLAIM_ATTEMPTS):
+            taken, lost = self._claim_once(room - len(claimed), full_companies, claimed)
+            claimed += taken
+            if not lost or len(claimed) >= room:
+                break
+        return claimed
+
+    def _claim_once(
+        self, room: int, full_companies: list[int], claimed: list[ClaimedMessage]
+    ) -> tuple[list[ClaimedMessage], int]:
+        """One read and one conditional UPDATE; returns what it took, and how many of the
+        messages it chose another worker took meanwhile."""
         now = self.clock()
         # Read outside the write transaction, without locks (an idle poll never takes SQLite's
         # write lock, and a busy one holds it only for the UPDATE); the claim then takes those
         # still due, and on PostgreSQL locks only those.
+        in_flight = Counter(self._in_flight) + Counter(message.company_id for message in claimed)
         with self.database.engine.connect() as connection:
-            picked = self._pick(connection, now=now, room=room, full_companies=full_companies)
+            picked = self._pick(connection, now=now, room=room, full_companies=full_companies, in_flight=in_flight)
         if not picked.ids and not picked.withdraw:
-            return []
+            return [], 0
 
         with self.database.write_engine.begin() as connection:
             for message_id, referral_id in picked.withdraw:
                 self._withdraw(connection, message_id, referral_id, now)
             if not picked.ids:
-                return []
+                return [], 0
             # One conditional UPDATE for the lot: it takes the rows still due and returns those.
             taken = dict(connection.execute(
                 outbox_sql.CLAIM, {"ids": picked.ids, "now": now, "worker": self.worker_id,
                                    "lease_until": now + self.lease}
             ).all())
             if not taken:
-                return []
+                return [], len(picked.ids)
             secrets = active_secrets_of(connection, {picked.target[message_id][0] for message_id in taken}, now)
-        claimed = []
+        messages = []
         for message_id in picked.ids:  # in claim order
             if message_id in taken:
                 company_id, url, referral_id = picked.target[message_id]
-                claimed.append(ClaimedMessage(id=message_id, company_id=company_id, url=url,
-                                              body=encode_body(taken[message_id]),
-                                              secrets=tuple(secrets.get(company_id, ())), referral_id=referral_id))
-        return claimed
+                messages.append(ClaimedMessage(id=message_id, company_id=company_id, url=url,
+                                               body=encode_body(taken[message_id]),
+                                               secrets=tuple(secrets.get(company_id, ())), referral_id=referral_id))
+        return messages, len(picked.ids) - len(taken)
 
     def _withdraw(self, connection: Connection, message_id: str, referral_id: int, now: datetime) -> None:
         """An admin re-opened the listing before its referral went out: do not send it.
