@@ -98,12 +98,11 @@ def _listing(context: DemoContext, url: str, species_id: str, finding: str, days
     if existing is not None:
         return existing, False
     reported_at = utcnow() - timedelta(days=days_ago)
-    listing, _created = listings.find_or_create(session, canonical=canonical, now=reported_at)
-    listing.species_id = species_id
-    listing.report_count = 1
-    report = Report(listing_id=listing.id, reporter_id=getattr(volunteer, "id", None), original_url=url,  # type: ignore[arg-type]
-                    species_id=species_id, confidence="high", created_at=reported_at,
-                    notes="Found while searching for 'bone carving'.")
+    report = Report(reporter_id=getattr(volunteer, "id", None), original_url=url, species_id=species_id,
+                    confidence="high", created_at=reported_at, notes="Found while searching for 'bone carving'.")
+    listing, _created = listings.find_or_create(session, canonical=canonical, now=reported_at, first_report=report,
+                                                content=context.content)
+    report.listing_id = listing.id  # type: ignore[assignment]
     session.add(report)
     session.flush()
     image = evidence.clean_image(_demo_image(canonical.canonical_url), max_pixels=context.settings.evidence_max_pixels)

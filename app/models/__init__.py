@@ -2,6 +2,7 @@
 
 from app.models.accounts import LoginFailure, Role, User, UserSession
 from app.models.audit import AuditEntry
+from app.models.base import attach_written, column_values
 from app.models.listings import (
     CodeWordProposal,
     Confidence,
@@ -51,5 +52,7 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookSecret",
+    "attach_written",
+    "column_values",
     "utcnow",
 ]

@@ -30,7 +30,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.errors import Conflict, DomainError, Invalid
 from app.i18n import _
-from app.models import AuditEntry, Listing, ListingStatus, ReviewQuestion, User, utcnow
+from app.models import Listing, ListingStatus, ReviewQuestion, User, utcnow
 from app.services import listing_states, referrals
 from app.services import listings as listing_service
 from app.services.claims import held_by_other, release_expired_claims
@@ -187,26 +187,16 @@ def decide(
                                   asked_at=now)
         session.add(question)
         session.flush()
+        # The question is referred to by id, not copied: it may name a reporter, and the privacy
+        # service erases names from review questions, which an audit copy would escape.
         listing_states.transition(session, listing=listing, to=S.needs_info, actor=expert,
-                                  action="listing.needs_info", changes=released)
-        _add_to_latest_entry(session, action="listing.needs_info", question_id=question.id)
+                                  action="listing.needs_info", changes=released,
+                                  audit_details={"question_id": question.id})
     session.flush()
     if data.decision != "needs_info":
         # The reporters' track records changed: so does the priority of their other waiting listings.
         refresh_reporters_listings(session, listing_id=listing.id, now=now)  # type: ignore[arg-type]
     return listing
-
-
-def _add_to_latest_entry(session: Session, *, action: str, **details: Any) -> None:
-    """Add details to the audit entry the transition has just written.
-
-    The question is referred to by id, not copied: it may name a reporter, and the privacy
-    service erases names from review questions, which an audit copy would escape.
-    """
-    entry = next((item for item in reversed(list(session.new))
-                  if isinstance(item, AuditEntry) and item.action == action), None)
-    if entry is not None:
-        entry.after = {**(entry.after or {}), **details}
 
 
 def reopen(session: Session, *, listing_id: int, admin: User, reason: str | None,

@@ -50,8 +50,10 @@ def transition(
     action: str,
     reason: str | None = None,
     changes: dict[str, Any] | None = None,
+    audit_details: dict[str, Any] | None = None,
 ) -> Listing:
-    """Move `listing` to `to`, apply `changes` to its fields, and audit before and after."""
+    """Move `listing` to `to`, apply `changes` to its fields, and audit before and after
+    (`audit_details`: more for the audit line's "after", such as the question asked)."""
     current = listing.status
     if not can_transition(current, to):
         raise Conflict(
@@ -81,7 +83,7 @@ def transition(
         actor_company_id=actor_company_id,
         actor_label=actor_label,
         before=before,
-        after={"status": to, **changes},
+        after={"status": to, **changes, **(audit_details or {})},
         reason=reason,
     )
     return listing

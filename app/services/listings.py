@@ -18,7 +18,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import bindparam, case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 from unidecode import unidecode
 
@@ -31,8 +32,11 @@ from app.models import (
     Listing,
     ListingStatus,
     Report,
+    attach_written,
+    column_values,
 )
-from app.services import priority
+from app.models.listings import queue_rank
+from app.services import priority, reference_cache
 from app.services.urls import CanonicalURL, InvalidListingURL, canonicalize, extract_url
 
 # While these hold, the species is the reporters' leading guess; afterwards it is the expert's.
@@ -85,8 +89,13 @@ def registered_domains(session: Session) -> dict[str, str | Platform]:
     """Domains admins registered for companies, as `canonicalize(extra_domains=...)` takes them.
 
     A domain belongs to the company's platform from platforms.yaml when it has one, or
-    else to a platform known only by the company ("company-<id>", named after it).
+    else to a platform known only by the company ("company-<id>", named after it). Kept
+    in memory for a short while (`app.services.reference_cache`).
     """
+    return _registered_domains.get(session)
+
+
+def _read_registered_domains(session: Session) -> dict[str, str | Platform]:
     rows = session.execute(_REGISTERED_DOMAINS)
     mapping: dict[str, str | Platform] = {}
     for domain, company_id, name, platform_id in rows:
@@ -123,8 +132,15 @@ def locked_by_url(session: Session, canonical_url: str) -> Listing | None:
     return session.execute(_LOCKED_BY_URL_HASH, {"url_hash": url_hash(canonical_url)}).scalars().first()
 
 
-def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) -> tuple[Listing, bool]:
-    """The listing of this canonical URL, locked for update; True when it was just created."""
+def find_or_create(
+    session: Session, *, canonical: CanonicalURL, now: datetime, first_report: Report, content: object | None
+) -> tuple[Listing, bool]:
+    """The listing of this canonical URL, locked for update; True when it was just created.
+
+    A new listing is written whole, its queue figures already computed from `first_report`
+    (the report about to be written), in one INSERT that does nothing if someone created
+    the listing meanwhile (their insert made ours wait): theirs is joined instead.
+    """
     existing = locked_by_url(session, canonical.canonical_url)
     if existing is not None:
         return existing, False
@@ -140,17 +156,23 @@ def find_or_create(session: Session, *, canonical: CanonicalURL, now: datetime) 
         last_reported_at=now,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(listing)
-            session.flush()
-    except IntegrityError:
-        # Someone created it a moment ago (their insert made ours wait, then fail): attach to theirs.
+    refresh_aggregates(session, listing=listing, content=content, now=now, reports=[first_report], write=False)
+    listing.queue_rank = queue_rank(listing.priority, listing.first_reported_at)
+    statement = _INSERT_NEW_LISTING[session.get_bind().dialect.name]
+    listing.id = session.connection().execute(statement, column_values(listing)).scalar()
+    if listing.id is None:
         winner = locked_by_url(session, canonical.canonical_url)
         if winner is None:
-            raise
+            raise RuntimeError(f"listing {canonical.canonical_url!r} neither inserted nor found")
         return winner, False
-    return listing, True
+    return attach_written(session, listing), True
+
+
+_INSERT_NEW_LISTING = {
+    dialect: insert_for(Listing.__table__).on_conflict_do_nothing(index_elements=["url_hash"])  # type: ignore[attr-defined]
+    .returning(Listing.__table__.c.id)  # type: ignore[attr-defined]
+    for dialect, insert_for in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 
 
 def lock(session: Session, listing_id: int) -> Listing:
@@ -169,18 +191,25 @@ def reports_of(session: Session, listing_id: int) -> list[Report]:
 
 
 def refresh_aggregates(
-    session: Session, *, listing: Listing, content: object | None, now: datetime, reports: list[Report] | None = None
+    session: Session,
+    *,
+    listing: Listing,
+    content: object | None,
+    now: datetime,
+    reports: list[Report] | None = None,
+    write: bool = True,
 ) -> Listing:
     """Recompute what the queue shows of a listing from all its reports, and its priority.
 
     `reports` may bring the listing's reports when the caller has them (all of them).
+    `write=False` only sets the attributes (a listing not written yet).
     """
     # Read everything first: setting attributes between queries would flush the listing twice.
     if reports is None:
         reports = reports_of(session, listing.id)  # type: ignore[arg-type]
     matcher = code_word_matcher(session, content)
     reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
-    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)  # type: ignore[arg-type]
+    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)
 
     listing.report_count = len(reports)
     if reports:
@@ -200,7 +229,8 @@ def refresh_aggregates(
     listing.priority = score
     listing.priority_reasons = priority.join_reasons(reasons)
     listing.updated_at = now
-    session.add(listing)
+    if write:
+        session.add(listing)
     return listing
 
 
@@ -311,8 +341,17 @@ def code_word_matcher(session: Session, content: object | None) -> CodeWordMatch
         for word in getattr(content, "code_words", ()) or ()
         if getattr(word, "kind", "") not in UNSEARCHABLE_CODE_WORD_KINDS
     ]
-    terms.extend(session.execute(_APPROVED_PROPOSAL_TERMS).scalars())
+    terms.extend(_approved_proposal_terms.get(session))
     return _matcher_for(tuple(terms))
+
+
+_registered_domains = reference_cache.Cached(
+    "registered domains", _read_registered_domains, (CompanyDomain, CompanyPlatform, Company)
+)
+_approved_proposal_terms = reference_cache.Cached(
+    "approved code words", lambda session: tuple(session.execute(_APPROVED_PROPOSAL_TERMS).scalars()),
+    (CodeWordProposal,)
+)
 
 
 @lru_cache(maxsize=8)

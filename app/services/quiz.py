@@ -295,11 +295,10 @@ def grade(session: Session, *, user: User, attempt_id: int, content: TrainingCon
     attempt.pass_mark = bank.pass_mark
     attempt.passed = correct_count >= required_correct(bank.pass_mark, total)
     session.add(attempt)
-    entry = audit.record(session, action="quiz.graded", entity_type="quiz_attempt", entity_id=attempt.id,  # type: ignore[arg-type]
-                         actor=user, after={"score": attempt.score, "passed": attempt.passed,
-                                            "correct_count": correct_count, "total": total,
-                                            "content_version": attempt.content_version})
-    entry.at = now
+    audit.record(session, action="quiz.graded", entity_type="quiz_attempt", entity_id=attempt.id,  # type: ignore[arg-type]
+                 actor=user, after={"score": attempt.score, "passed": attempt.passed,
+                                    "correct_count": correct_count, "total": total,
+                                    "content_version": attempt.content_version}, at=now)
     if attempt.passed:
         training.certify(session, user=user, settings=settings, attempt_id=attempt.id, now=now)
     session.flush()

@@ -133,11 +133,9 @@ def certify(session: Session, *, user: User, settings: Settings, attempt_id: int
         until = before
     user.certified_until = until
     session.add(user)
-    entry = audit.record(session, action="user.certified", entity_type="user", entity_id=user.id,  # type: ignore[arg-type]
-                         actor=user, before={"certified_until": before},
-                         after={"certified_until": until, "attempt_id": attempt_id})
-    if now is not None:
-        entry.at = now
+    audit.record(session, action="user.certified", entity_type="user", entity_id=user.id,  # type: ignore[arg-type]
+                 actor=user, before={"certified_until": before},
+                 after={"certified_until": until, "attempt_id": attempt_id}, at=now)
     return until
 
 

@@ -232,13 +232,14 @@ def test_who_may_see_a_picture(client, db, headers, report, role, status):
 
 
 def test_pictures_of_a_report_that_fails_after_storing_are_deleted_again(client, db, settings, monkeypatch):
-    from app.services import listings
+    from app.services import audit
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(listings, "refresh_aggregates", failing)
     web_login(client, make_user(db, certified=True))
+    # The audit line is the last write of a report, after its pictures are stored.
+    monkeypatch.setattr(audit, "record", failing)
     with pytest.raises(RuntimeError):
         post_form(client, "/report", {"listing_url": "https://www.etsy.com/listing/424242424/x",
                                       "species_id": "panthera-tigris"},
