@@ -459,16 +459,23 @@ class Dispatcher:
         """One read and one conditional UPDATE; returns what it took, and how many of the
         messages it chose another worker took meanwhile."""
         now = self.clock()
-        # Read outside the write transaction, without locks (an idle poll never takes SQLite's
-        # write lock, and a busy one holds it only for the UPDATE); the claim then takes those
-        # still due, and on PostgreSQL locks only those.
         in_flight = Counter(self._in_flight) + Counter(message.company_id for message in claimed)
-        with self.database.engine.connect() as connection:
-            picked = self._pick(connection, now=now, room=room, full_companies=full_companies, in_flight=in_flight)
-        if not picked.ids and not picked.withdraw:
-            return [], 0
+        sqlite = self.database.is_sqlite
+        if sqlite:
+            # Read outside the write transaction (WAL readers never wait): an idle poll then
+            # never takes SQLite's write lock, and a busy one holds it only for the UPDATE.
+            with self.database.engine.connect() as connection:
+                picked = self._pick(connection, now=now, room=room, full_companies=full_companies,
+                                    in_flight=in_flight)
+            if not picked.ids and not picked.withdraw:
+                return [], 0
 
         with self.database.write_engine.begin() as connection:
+            if not sqlite:
+                # In the claim's transaction (one connection, fewer round trips), still without
+                # locks: the UPDATE below locks only the rows it takes.
+                picked = self._pick(connection, now=now, room=room, full_companies=full_companies,
+                                    in_flight=in_flight)
             for message_id, referral_id in picked.withdraw:
                 self._withdraw(connection, message_id, referral_id, now)
             if not picked.ids:
