@@ -78,6 +78,8 @@ CLAIM_OVERSHOOT = 4
 MAX_CANDIDATE_READS = 4
 # Claims in a row when other workers took some of the messages chosen (read without locks).
 MAX_CLAIM_ATTEMPTS = 3
+# How often claims also look for messages whose worker's lease ran out.
+LEASE_CHECK_INTERVAL = timedelta(seconds=1)
 # While sends are in flight, a claim waits until this share of the places is free: one
 # transaction then claims several messages instead of one each time a send finishes.
 CLAIM_BATCH_SHARE = 4
@@ -169,6 +171,7 @@ class Dispatcher:
         # Results waiting to be recorded, and whether a send is recording a batch of them now.
         self._to_record: list[_Outcome] = []
         self._recording = False
+        self._next_lease_check: datetime | None = None
 
     # --- Room (the semaphores) -----------------------------------------------------
 
@@ -402,10 +405,14 @@ class Dispatcher:
         The first read often holds little but the busiest endpoint's messages, which fill
         its few places at once; then the next read leaves out the endpoints that are full
         now, until the room is filled, nothing new fills up, or the due messages run out.
-        Messages whose lease ran out are rare: the first read looks for them, the next ones
-        only read on among the pending.
+        Messages whose lease ran out are rare: the first read looks for them (once every
+        LEASE_CHECK_INTERVAL), the next ones only read on among the pending.
         """
         pending, expired = outbox_sql.CANDIDATES
+        # A lease runs for half a minute and more: looking for expired ones once a second is soon enough.
+        look_for_expired = self._next_lease_check is None or now >= self._next_lease_check
+        if look_for_expired:
+            self._next_lease_check = now + LEASE_CHECK_INTERVAL
         picked = _Picked()
         per_company = dict(in_flight)
         excluded = set(full_companies) | {
@@ -415,7 +422,7 @@ class Dispatcher:
             limit = (room - len(picked.ids)) * CLAIM_OVERSHOOT
             params = {"now": now, "full_companies": sorted(excluded), "limit": limit}
             batches = [connection.execute(statement, params).all()
-                       for statement in ((pending, expired) if read == 0 else (pending,))]
+                       for statement in ((pending, expired) if read == 0 and look_for_expired else (pending,))]
             rows = sorted((row for batch in batches for row in batch),
                           key=lambda row: (row.next_attempt_at is None, row.next_attempt_at, row.id))
             for message_id, company_id, referral_id, listing_status, _due_at, url in rows:
