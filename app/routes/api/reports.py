@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 
 from app.deps import CertifiedVolunteer, CurrentUser, SessionDep, SettingsDep
 from app.routes.uploads import UploadLimitedRoute, max_upload_files
@@ -101,15 +103,17 @@ def report_detail(request: Request, session: SessionDep, view: ReportView) -> Re
         429: {"model": ErrorPublic, "description": "Too many reports this hour; see Retry-After."},
     },
 )
-def create_report(
+async def create_report(
     data: ReportCreate, reporter: CertifiedVolunteer, session: SessionDep, settings: SettingsDep,
     request: Request, response: Response,
 ) -> ReportPublic:
     """Report a listing. The URL is canonicalised and its platform recognised; a listing someone
     else reported already gets this report attached (`duplicate: true`). Add pictures afterwards
     with `POST /api/v1/reports/{id}/evidence`."""
-    submission = reports.submit(session, reporter=reporter, data=data, content=request.app.state.content,
-                                settings=settings)
+    # The database work in a worker thread; the answer built here. (A plain `def` endpoint
+    # costs one more hand-off: FastAPI then validates its answer in the thread pool too.)
+    submission = await run_in_threadpool(partial(
+        reports.submit, session, reporter=reporter, data=data, content=request.app.state.content, settings=settings))
     response.headers["Location"] = f"/api/v1/reports/{submission.report.id}"
     return report_public(submission.view)
 
