@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -81,6 +82,17 @@ _TRACK_RECORDS = (
     .group_by(Report.reporter_id)
 )
 _TRACK_RECORDS_EXCLUDING = _TRACK_RECORDS.where(Report.listing_id != bindparam("exclude_listing_id"))
+_RECENT = Report.created_at > bindparam("since")
+_REPORTER_STANDING = (
+    select(
+        func.count(case((_RECENT, 1))),
+        func.min(case((_RECENT, Report.created_at))),
+        func.count(case((Listing.status.in_(tuple(DECIDED)), 1))),  # type: ignore[attr-defined]
+        func.count(case((Listing.status.in_(tuple(CONFIRMED)), 1))),  # type: ignore[attr-defined]
+    )
+    .join(Listing, Listing.id == Report.listing_id)
+    .where(Report.reporter_id == bindparam("reporter_id"))
+)
 _REPORTS_OF = select(Report).where(Report.listing_id == bindparam("listing_id")).order_by(Report.id)  # type: ignore[arg-type]
 _APPROVED_PROPOSAL_TERMS = select(CodeWordProposal.term).where(CodeWordProposal.status == "approved")
 
@@ -133,13 +145,20 @@ def locked_by_url(session: Session, canonical_url: str) -> Listing | None:
 
 
 def find_or_create(
-    session: Session, *, canonical: CanonicalURL, now: datetime, first_report: Report, content: object | None
+    session: Session,
+    *,
+    canonical: CanonicalURL,
+    now: datetime,
+    first_report: Report,
+    content: object | None,
+    reporter_records: list[priority.TrackRecord] | None = None,
 ) -> tuple[Listing, bool]:
     """The listing of this canonical URL, locked for update; True when it was just created.
 
     A new listing is written whole, its queue figures already computed from `first_report`
-    (the report about to be written), in one INSERT that does nothing if someone created
-    the listing meanwhile (their insert made ours wait): theirs is joined instead.
+    (the report about to be written; `reporter_records`: its reporter's track record, if
+    the caller has it), in one INSERT that does nothing if someone created the listing
+    meanwhile (their insert made ours wait): theirs is joined instead.
     """
     existing = locked_by_url(session, canonical.canonical_url)
     if existing is not None:
@@ -156,7 +175,8 @@ def find_or_create(
         last_reported_at=now,
         updated_at=now,
     )
-    refresh_aggregates(session, listing=listing, content=content, now=now, reports=[first_report], write=False)
+    refresh_aggregates(session, listing=listing, content=content, now=now, reports=[first_report],
+                       records=reporter_records, write=False)
     listing.queue_rank = queue_rank(listing.priority, listing.first_reported_at)
     statement = _INSERT_NEW_LISTING[session.get_bind().dialect.name]
     listing.id = session.connection().execute(statement, column_values(listing)).scalar()
@@ -197,19 +217,22 @@ def refresh_aggregates(
     content: object | None,
     now: datetime,
     reports: list[Report] | None = None,
+    records: list[priority.TrackRecord] | None = None,
     write: bool = True,
 ) -> Listing:
     """Recompute what the queue shows of a listing from all its reports, and its priority.
 
-    `reports` may bring the listing's reports when the caller has them (all of them).
+    `reports` may bring the listing's reports when the caller has them (all of them), and
+    `records` their reporters' track records (as `track_records` gives them).
     `write=False` only sets the attributes (a listing not written yet).
     """
     # Read everything first: setting attributes between queries would flush the listing twice.
     if reports is None:
         reports = reports_of(session, listing.id)  # type: ignore[arg-type]
     matcher = code_word_matcher(session, content)
-    reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
-    records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)
+    if records is None:
+        reporter_ids = {report.reporter_id for report in reports if report.reporter_id is not None}
+        records = track_records(session, reporter_ids=reporter_ids, exclude_listing_id=listing.id)
 
     listing.report_count = len(reports)
     if reports:
@@ -251,6 +274,30 @@ def _leading_species(guesses: Sequence[str | None], species_by_id: Mapping[str, 
 def _most_common(values: Iterable[str | None]) -> str | None:
     counts = Counter(value for value in values if value)
     return counts.most_common(1)[0][0] if counts else None
+
+
+@dataclass(frozen=True)
+class ReporterStanding:
+    """What a new report needs to know of its reporter: reports since a moment (the hourly
+    limit) and the oldest of them, and the reporter's track record."""
+
+    recent: int
+    oldest_recent: datetime | None
+    record: priority.TrackRecord
+
+    @property
+    def records(self) -> list[priority.TrackRecord]:
+        """As `track_records` gives them: nothing for a reporter with no decided report."""
+        return [self.record] if self.record.decided else []
+
+
+def reporter_standing(session: Session, *, reporter_id: int, since: datetime) -> ReporterStanding:
+    """One query (each of these was a round trip of its own, on every report)."""
+    recent, oldest, decided, confirmed = session.execute(
+        _REPORTER_STANDING, {"reporter_id": reporter_id, "since": since}
+    ).one()
+    return ReporterStanding(recent=int(recent), oldest_recent=oldest,
+                            record=priority.TrackRecord(decided=int(decided), confirmed=int(confirmed)))
 
 
 def track_records(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlmodel import Session
 
 from app.config import Settings
@@ -95,7 +95,8 @@ def submit(
     fields = report_fields.validate(data, content=content, errors=errors)
     assert canonical is not None  # validate raised otherwise
 
-    check_rate_limit(session, reporter=reporter, settings=settings, now=now)
+    standing = listings.reporter_standing(session, reporter_id=reporter.id, since=now - timedelta(hours=1))  # type: ignore[arg-type]
+    check_rate_limit(standing, settings=settings, now=now)
     if uploads:
         # Refuse a second report before spending time on its pictures.
         _refuse_second_report(session, _own_report_by_url(session, canonical.canonical_url, reporter))
@@ -119,7 +120,7 @@ def submit(
     )
     # From here the listing is locked: concurrent reports of it wait, and their counts add up.
     listing, created = listings.find_or_create(session, canonical=canonical, now=now, first_report=report,
-                                               content=content)
+                                               content=content, reporter_records=standing.records)
     earlier = [] if created else listings.reports_of(session, listing.id)  # type: ignore[arg-type]
     _refuse_second_report(session, next((r for r in earlier if r.reporter_id == reporter.id), None))
     report.listing_id = listing.id  # type: ignore[assignment]
@@ -152,15 +153,10 @@ def submit(
 
 _INSERT_REPORT = insert(Report.__table__).returning(Report.__table__.c.id)  # type: ignore[attr-defined]
 
-_RECENT_REPORTS = select(func.count(), func.min(Report.created_at)).where(
-    Report.reporter_id == bindparam("reporter_id"), Report.created_at > bindparam("since")
-)
-
-
-def check_rate_limit(session: Session, *, reporter: User, settings: Settings, now: datetime) -> None:
-    """At most `settings.reports_per_hour` reports in any hour; RateLimited says when to try again."""
-    since = now - timedelta(hours=1)
-    count, oldest = session.execute(_RECENT_REPORTS, {"reporter_id": reporter.id, "since": since}).one()
+def check_rate_limit(standing: listings.ReporterStanding, *, settings: Settings, now: datetime) -> None:
+    """At most `settings.reports_per_hour` reports in any hour (`standing` counted those of the
+    last hour); RateLimited says when to try again."""
+    count, oldest = standing.recent, standing.oldest_recent
     if count < settings.reports_per_hour:
         return
     retry_after = int(((oldest or now) + timedelta(hours=1) - now).total_seconds()) + 1

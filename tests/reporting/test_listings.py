@@ -168,6 +168,15 @@ def test_track_records_count_decided_listings_only(db, settings, training_conten
             session.get(Listing, result.view.listing.id).status = status
     with db.session() as session:
         assert listings.track_records(session, reporter_ids=[volunteer.id]) == [priority.TrackRecord(3, 2)]
+        # What a new report reads of its reporter, in one query: the same record, and the hour's reports.
+        standing = listings.reporter_standing(session, reporter_id=volunteer.id, since=utcnow() - timedelta(hours=1))
+        assert standing.records == [priority.TrackRecord(3, 2)] and standing.recent == 4
+        assert standing.oldest_recent == min(result.report.created_at for result in results)
+        nobody = listings.reporter_standing(session, reporter_id=make_user(db).id, since=utcnow())
+        assert nobody.records == [] and nobody.recent == 0 and nobody.oldest_recent is None
+    # A new listing of this volunteer's counts that record in its priority.
+    fifth = submit(db, settings, training_content, volunteer, listing_url="https://www.etsy.com/listing/511111")
+    assert "track_record:" in fifth.view.listing.priority_reasons
 
 
 @pytest.mark.parametrize(
