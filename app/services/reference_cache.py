@@ -69,12 +69,6 @@ class Cached(Generic[T]):
 _ALL: list[Cached[Any]] = []
 
 
-def clear_all() -> None:
-    """Drop every kept value (tests, and the CLI after bulk changes)."""
-    for cached in _ALL:
-        cached.clear()
-
-
 def _watching(entity: Any) -> list[Cached[Any]]:
     return [cached for cached in _ALL if isinstance(entity, cached.tables)
             or (isinstance(entity, type) and issubclass(entity, cached.tables))]
@@ -87,7 +81,7 @@ def _mark(session: Session, caches: list[Cached[Any]]) -> None:
 
 def _pending_changes(session: Session, cached: Cached[Any]) -> bool:
     return cached in session.info.get(_STALE, ()) or any(
-        _watching(obj) and cached in _watching(obj) for obj in chain(session.new, session.dirty, session.deleted)
+        cached in _watching(obj) for obj in chain(session.new, session.dirty, session.deleted)
     )
 
 
