@@ -392,13 +392,12 @@ def code_word_matcher(session: Session, content: object | None) -> CodeWordMatch
     return _matcher_for(tuple(terms))
 
 
-_registered_domains = reference_cache.Cached(
-    "registered domains", _read_registered_domains, (CompanyDomain, CompanyPlatform, Company)
-)
-_approved_proposal_terms = reference_cache.Cached(
-    "approved code words", lambda session: tuple(session.execute(_APPROVED_PROPOSAL_TERMS).scalars()),
-    (CodeWordProposal,)
-)
+def _read_approved_proposal_terms(session: Session) -> tuple[str, ...]:
+    return tuple(session.execute(_APPROVED_PROPOSAL_TERMS).scalars())
+
+
+_registered_domains = reference_cache.Cached(_read_registered_domains, (CompanyDomain, CompanyPlatform, Company))
+_approved_proposal_terms = reference_cache.Cached(_read_approved_proposal_terms, (CodeWordProposal,))
 
 
 @lru_cache(maxsize=8)

@@ -36,8 +36,7 @@ class Cached(Generic[T]):
     """One value read from the database by `load`, kept for `KEEP_SECONDS` (per database:
     kept against the engine's connection pool, which a session's engine and its write twin share)."""
 
-    def __init__(self, name: str, load: Callable[[Session], T], tables: tuple[type, ...]) -> None:
-        self.name = name
+    def __init__(self, load: Callable[[Session], T], tables: tuple[type, ...]) -> None:
         self._load = load
         self.tables = tables
         self._values: weakref.WeakKeyDictionary[Pool, tuple[float, T]] = weakref.WeakKeyDictionary()

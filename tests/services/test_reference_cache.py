@@ -17,7 +17,7 @@ def counting_cache() -> tuple[reference_cache.Cached[tuple[str, ...]], list[int]
         loads.append(1)
         return tuple(session.execute(select(CompanyDomain.domain).order_by(CompanyDomain.domain)).scalars())
 
-    return reference_cache.Cached("domains (test)", load, (CompanyDomain,)), loads
+    return reference_cache.Cached(load, (CompanyDomain,)), loads
 
 
 def add_company(db, name: str, domain: str) -> None:  # type: ignore[no-untyped-def]
