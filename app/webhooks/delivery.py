@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app import __version__
 from app.config import Settings
+from app.db_lists import PerDialect, in_list
 from app.models import Company, DeliveryAttempt, OutboxMessage, Referral, WebhookSecret
 from app.services import audit
 from app.webhooks import schedule
@@ -51,22 +52,22 @@ def active_secrets(session: Session, company_id: int, now: datetime) -> list[str
 
 
 # The active signing secrets of some companies, newest first. Parameters: company_ids, now.
-_ACTIVE_SECRETS = (
+_ACTIVE_SECRETS = PerDialect(lambda postgres: (
     select(WebhookSecret.company_id, WebhookSecret.secret)
     .where(
-        WebhookSecret.company_id.in_(bindparam("company_ids", expanding=True)),  # type: ignore[attr-defined]
+        in_list(WebhookSecret.company_id, "company_ids", Company.__table__.c.id.type, postgres=postgres),  # type: ignore[attr-defined]
         or_(WebhookSecret.expires_at.is_(None),  # type: ignore[union-attr]
             WebhookSecret.expires_at > bindparam("now", type_=WebhookSecret.__table__.c.expires_at.type)),  # type: ignore[attr-defined,operator]
     )
     .order_by(WebhookSecret.company_id, WebhookSecret.created_at.desc(), WebhookSecret.id.desc())  # type: ignore[union-attr]
-)
+))
 
 
 def active_secrets_of(db: Session | Connection, company_ids: Iterable[int], now: datetime) -> dict[int, list[str]]:
     """`active_secrets` of several companies in one query (a company without any is left out).
     `db` is a session, or a connection (the dispatcher's claim)."""
     secrets: dict[int, list[str]] = {}
-    rows = db.execute(_ACTIVE_SECRETS, {"company_ids": sorted(set(company_ids)), "now": now})
+    rows = db.execute(_ACTIVE_SECRETS.of(db), {"company_ids": sorted(set(company_ids)), "now": now})
     for company_id, secret in rows:
         secrets.setdefault(company_id, []).append(secret)
     return secrets
@@ -227,18 +228,18 @@ def _success_worth_writing(company: Company, now: datetime) -> bool:
     return not (now - SUCCESS_GRANULARITY < last <= now)
 
 
-_COUNT_ATTEMPTS = (
+_COUNT_ATTEMPTS = PerDialect(lambda postgres: (
     select(DeliveryAttempt.message_id, func.count())
-    .where(DeliveryAttempt.message_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .where(in_list(DeliveryAttempt.message_id, "ids", OutboxMessage.__table__.c.id.type, postgres=postgres))  # type: ignore[attr-defined]
     .group_by(DeliveryAttempt.message_id)
-)
+))
 
 
 def count_attempts(db: Session | Connection, message_ids: list[str]) -> dict[str, int]:
     """How many attempts each message has logged (one query for them all)."""
     counts = dict.fromkeys(message_ids, 0)
     if message_ids:
-        for message_id, count in db.execute(_COUNT_ATTEMPTS, {"ids": message_ids}):
+        for message_id, count in db.execute(_COUNT_ATTEMPTS.of(db), {"ids": message_ids}):
             counts[message_id] = count
     return counts
 

@@ -172,6 +172,7 @@ class Dispatcher:
         self._to_record: list[_Outcome] = []
         self._recording = False
         self._next_lease_check: datetime | None = None
+        self._sql = outbox_sql.STATEMENTS.for_postgres(not database.is_sqlite)
 
     # --- Room (the semaphores) -----------------------------------------------------
 
@@ -408,7 +409,7 @@ class Dispatcher:
         Messages whose lease ran out are rare: the first read looks for them (once every
         LEASE_CHECK_INTERVAL), the next ones only read on among the pending.
         """
-        pending, expired = outbox_sql.CANDIDATES
+        pending, expired = self._sql.candidates
         # A lease runs for half a minute and more: looking for expired ones once a second is soon enough.
         look_for_expired = self._next_lease_check is None or now >= self._next_lease_check
         if look_for_expired:
@@ -489,7 +490,7 @@ class Dispatcher:
                 return [], 0
             # One conditional UPDATE for the lot: it takes the rows still due and returns those.
             taken = dict(connection.execute(
-                outbox_sql.CLAIM, {"ids": picked.ids, "now": now, "worker": self.worker_id,
+                self._sql.claim, {"ids": picked.ids, "now": now, "worker": self.worker_id,
                                    "lease_until": now + self.lease}
             ).all())
             if not taken:
@@ -618,12 +619,12 @@ class Dispatcher:
                            attempted_at=item.attempted_at)
             for item in outcomes
         ])
-        connection.execute(outbox_sql.MARK_DELIVERED, {"ids": ids, "now": now})
+        connection.execute(self._sql.mark_delivered, {"ids": ids, "now": now})
         referrals = [{"referral_id": item.message.referral_id, "sent_at": item.attempted_at, "now": now}
                      for item in outcomes if item.message.referral_id is not None]
         if referrals:
             connection.execute(outbox_sql.MARK_REFERRALS_DELIVERED, referrals)
-        connection.execute(outbox_sql.NOTE_COMPANY_SUCCESS, {
+        connection.execute(self._sql.note_company_success, {
             "company_ids": sorted({item.message.company_id for item in outcomes}),
             "now": now,
             "a_while_ago": now - SUCCESS_GRANULARITY,
