@@ -155,14 +155,13 @@ def find_or_create(
 ) -> tuple[Listing, bool]:
     """The listing of this canonical URL, locked for update; True when it was just created.
 
-    A new listing is written whole, its queue figures already computed from `first_report`
+    The listing is written whole, its queue figures already computed from `first_report`
     (the report about to be written; `reporter_records`: its reporter's track record, if
-    the caller has it), in one INSERT that does nothing if someone created the listing
-    meanwhile (their insert made ours wait): theirs is joined instead.
+    the caller has it), in one INSERT that does nothing if the URL has a listing already
+    (or gets one meanwhile: that insert makes ours wait); then that listing is read and
+    locked. Most reports are of a listing nobody reported before: they make one statement
+    instead of a lookup that finds nothing and then the INSERT.
     """
-    existing = locked_by_url(session, canonical.canonical_url)
-    if existing is not None:
-        return existing, False
     listing = Listing(
         url_hash=url_hash(canonical.canonical_url),
         canonical_url=canonical.canonical_url,
@@ -180,12 +179,12 @@ def find_or_create(
     listing.queue_rank = queue_rank(listing.priority, listing.first_reported_at)
     statement = _INSERT_NEW_LISTING[session.get_bind().dialect.name]
     listing.id = session.connection().execute(statement, column_values(listing)).scalar()
-    if listing.id is None:
-        winner = locked_by_url(session, canonical.canonical_url)
-        if winner is None:
-            raise RuntimeError(f"listing {canonical.canonical_url!r} neither inserted nor found")
-        return winner, False
-    return attach_written(session, listing), True
+    if listing.id is not None:
+        return attach_written(session, listing), True
+    existing = locked_by_url(session, canonical.canonical_url)
+    if existing is None:
+        raise RuntimeError(f"listing {canonical.canonical_url!r} neither inserted nor found")
+    return existing, False
 
 
 _INSERT_NEW_LISTING = {

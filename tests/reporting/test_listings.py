@@ -26,20 +26,13 @@ def submit(db, settings, content, reporter, **fields):  # type: ignore[no-untype
         return reports.submit(session, reporter=reporter, data=data, content=content, settings=settings)
 
 
-def test_a_listing_created_meanwhile_by_someone_else_is_joined(db, settings, training_content, monkeypatch):
+def test_a_listing_reported_before_is_joined_not_written_again(db, settings, training_content):
     first, second = make_user(db, certified=True), make_user(db, certified=True)
-    submit(db, settings, training_content, first)
-    # The second volunteer's look-up ran before the first one committed: it saw no listing.
-    real = listings.locked_by_url
-    calls = {"n": 0}
-
-    def stale_then_real(session, canonical_url):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real(session, canonical_url)
-
-    monkeypatch.setattr(listings, "locked_by_url", stale_then_real)
+    created = submit(db, settings, training_content, first)
+    # The second report's INSERT finds the URL taken, does nothing, and the listing is read instead.
     joined = submit(db, settings, training_content, second)
-    assert joined.duplicate is True
+    assert created.duplicate is False and joined.duplicate is True
+    assert joined.view.listing.id == created.view.listing.id
     with db.session() as session:
         assert session.query(Listing).count() == 1
         assert session.query(Listing).one().report_count == 2
@@ -49,17 +42,13 @@ def test_a_listing_created_meanwhile_by_someone_else_is_joined(db, settings, tra
 def test_two_volunteers_creating_one_listing_at_the_same_moment(db, settings, training_content, monkeypatch):
     volunteers = [make_user(db, certified=True) for _ in range(2)]
     barrier = threading.Barrier(2, timeout=10)
-    real = listings.locked_by_url
-    seen: set[int] = set()
+    real = listings.queue_rank
 
-    def both_look_first(session, canonical_url):  # type: ignore[no-untyped-def]
-        found = real(session, canonical_url)
-        if threading.get_ident() not in seen:
-            seen.add(threading.get_ident())
-            barrier.wait()  # both have looked, found nothing, and now both insert
-        return found
+    def both_insert_at_once(*args):  # type: ignore[no-untyped-def]
+        barrier.wait()  # both have built their listing, and now both insert it
+        return real(*args)
 
-    monkeypatch.setattr(listings, "locked_by_url", both_look_first)
+    monkeypatch.setattr(listings, "queue_rank", both_insert_at_once)
     results, errors = [], []
 
     def run(volunteer):  # type: ignore[no-untyped-def]
@@ -204,19 +193,12 @@ def test_old_reports_do_not_count_towards_the_hourly_limit(db, settings, trainin
     submit(db, settings, training_content, volunteer, listing_url="https://www.etsy.com/listing/5550002")
 
 
-def test_a_double_tap_on_a_new_listing_keeps_the_first_report(db, settings, training_content, monkeypatch):
+def test_a_double_tap_on_a_new_listing_keeps_the_first_report(db, settings, training_content):
     volunteer = make_user(db, certified=True)
     first = submit(db, settings, training_content, volunteer)
-    real = listings.locked_by_url
-    calls = {"n": 0}
-
-    def stale_then_real(session, canonical_url):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real(session, canonical_url)
-
-    monkeypatch.setattr(listings, "locked_by_url", stale_then_real)
     from app.errors import Conflict
 
+    # The second tap's INSERT finds the listing the first one wrote; the volunteer's report on it is refused.
     with pytest.raises(Conflict) as refused:
         submit(db, settings, training_content, volunteer)
     assert refused.value.extra["report_id"] == first.report.id
