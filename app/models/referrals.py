@@ -91,7 +91,9 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),  # claim order
-        Index("ix_outbox_messages_company", "company_id", "status"),
+        # Each company's messages by status, the due ones in claim order (a claim on PostgreSQL
+        # reads each endpoint's first due messages through it).
+        Index("ix_outbox_messages_company_due", "company_id", "status", "next_attempt_at", "id"),
         # Leases that ran out (their worker died): the few messages in flight, by lease end.
         Index("ix_outbox_messages_leases", "lease_expires_at",
               sqlite_where=text(LEASED_SQL), postgresql_where=text(LEASED_SQL)),

@@ -421,7 +421,8 @@ class Dispatcher:
         seen: set[str] = set()
         for read in range(MAX_CANDIDATE_READS):
             limit = (room - len(picked.ids)) * CLAIM_OVERSHOOT
-            params = {"now": now, "full_companies": sorted(excluded), "limit": limit}
+            params = {"now": now, "full_companies": sorted(excluded), "per_company": self._endpoint_room,
+                      "limit": limit}
             batches = [connection.execute(statement, params).all()
                        for statement in ((pending, expired) if read == 0 and look_for_expired else (pending,))]
             rows = sorted((row for batch in batches for row in batch),

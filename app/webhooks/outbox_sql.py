@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, case, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from app.db_lists import PerDialect, in_list, not_in_list
@@ -75,13 +75,44 @@ def _candidates(due: Any, postgres: bool) -> Select[Any]:
 _NOW = bindparam("now", type_=_time)
 
 
+def _pending_per_company(postgres: bool) -> Select[Any]:
+    """PostgreSQL: the pending due messages of each sendable company, at most `per_company`
+    of each (a LATERAL read per company, in its index order), then in claim order.
+
+    The global read (`_candidates`) returns the oldest due messages whoever they are for:
+    while a few busy endpoints have the oldest backlog, most of its rows go to endpoints
+    with no free place, and the claim reads again past them. Reading each endpoint's first
+    few gives every endpoint with room its share in one read of a few rows each."""
+    message = aliased(OutboxMessage)
+    firsts = (
+        select(message.id, message.company_id, message.referral_id, message.next_attempt_at)
+        .where(message.company_id == Company.id, message.status == MessageStatus.pending,
+               message.next_attempt_at <= _NOW)
+        .order_by(message.next_attempt_at, message.id)
+        .limit(bindparam("per_company"))
+        .lateral("firsts")
+    )
+    return (
+        select(firsts.c.id, firsts.c.company_id, firsts.c.referral_id, Listing.status, firsts.c.next_attempt_at,
+               Company.webhook_url)
+        .select_from(Company)
+        .join(firsts, true())
+        .outerjoin(Referral, Referral.id == firsts.c.referral_id)  # type: ignore[arg-type]
+        .outerjoin(Listing, Listing.id == Referral.listing_id)  # type: ignore[arg-type]
+        .where(_sendable_company(), not_in_list(Company.id, "full_companies", _company_id, postgres=postgres))
+        .order_by(firsts.c.next_attempt_at, firsts.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxStatements:
     """The hot statements that take a list, as built for one kind of engine."""
 
     # Due messages in claim order, one short index-ordered read per branch (pending; lease
-    # ran out). Parameters: now, full_companies (endpoints with no free place: left out),
-    # limit. Read without locks: the claim takes only those still due, and locks only those.
+    # ran out); on PostgreSQL the pending ones at most `per_company` per endpoint. Parameters:
+    # now, full_companies (endpoints with no free place: left out), per_company, limit. Read
+    # without locks: the claim takes only those still due, and locks only those.
     candidates: tuple[Select[Any], Select[Any]]
     # Take the chosen messages that are still due, and return what a send needs of those
     # taken. They were read without locks (and on SQLite before the write transaction):
@@ -144,7 +175,8 @@ def _build(postgres: bool) -> OutboxStatements:
     )
     pending, expired = due_branches(_NOW)
     return OutboxStatements(
-        candidates=(_candidates(pending, postgres), _candidates(expired, postgres)),
+        candidates=(_pending_per_company(postgres) if postgres else _candidates(pending, postgres),
+                    _candidates(expired, postgres)),
         claim=claim,
         mark_delivered=mark_delivered,
         note_company_success=note_company_success,
