@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import math
 import ssl
 import time
@@ -147,8 +148,11 @@ async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _url_host(ip: IPAddress) -> str:
-    return f"[{ip}]" if ip.version == 6 else str(ip)
+@functools.lru_cache(maxsize=1024)
+def _checked_url(url: str, allow_private: bool, allow_http: bool) -> ParsedTarget:
+    """`check_url`, parsed once per endpoint URL: it looks at the text alone (its addresses
+    are checked on every send). A refusal raises, and is never kept."""
+    return check_url(url, allow_private=allow_private, allow_http=allow_http)
 
 
 def _describe(exc: BaseException) -> str:
@@ -334,7 +338,7 @@ class WebhookTransport:
 
         with anyio.move_on_after(total_timeout) as deadline:
             try:
-                target = check_url(url, allow_private=allow_private, allow_http=allow_http)
+                target = _checked_url(url, allow_private, allow_http)
                 addresses = await resolve_in_thread(target, allow_private=allow_private, resolver=resolver)
             except UnsafeTargetError as exc:
                 # A name that does not resolve (today) is a transient failure, not a refusal.
@@ -405,7 +409,9 @@ class WebhookTransport:
         error: str | None = None
         kind: ErrorKind | None = None
         for ip in addresses:
-            url = f"{target.scheme}://{_url_host(ip)}:{target.port}{target.path}"
+            # Built from its parts: httpcore would otherwise parse a URL string on every request.
+            url = httpcore.URL(scheme=target.scheme.encode(), host=str(ip).encode(), port=target.port,
+                               target=target.path.encode("ascii"))
             pool, lane = None, 0
             if keep_alive:
                 pool, lane = await self._checkout((endpoint, target.scheme, str(ip), target.port, target.host))
@@ -443,14 +449,16 @@ class WebhookTransport:
     async def _exchange(
         self,
         pool: httpcore.AsyncConnectionPool,
-        url: str,
+        url: httpcore.URL,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         extensions: dict[str, object],
     ) -> AsyncIterator[_Answer]:
         """POST and stream the answer: through httpcore, or through the test's httpx transport."""
         if self._custom_transport is not None:
-            request = httpx.Request("POST", url, headers=headers, content=body, extensions=extensions)
+            host = url.host.decode()
+            text = f"{url.scheme.decode()}://{f'[{host}]' if ':' in host else host}:{url.port}{url.target.decode()}"
+            request = httpx.Request("POST", text, headers=headers, content=body, extensions=extensions)
             response = await self._custom_transport.handle_async_request(request)
             try:
                 yield _Answer(response.status_code, dict(response.headers), _raw_chunks(response))

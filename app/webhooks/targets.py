@@ -21,9 +21,9 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -128,11 +128,14 @@ _SIXTOFOUR = _V6("2002::/16")
 _GLOBAL_UNICAST = _V6("2000::/3")
 
 
+@lru_cache(maxsize=4096)
 def classify_address(ip: IPAddress) -> tuple[str, ipaddress.IPv4Address | None] | None:
     """Why an address is not a public target, or None when it is.
 
     Returns ``(reason, embedded)``, where ``embedded`` is the IPv4 address hidden in an
     IPv6 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4) when that is what decided.
+    The answer depends on the address alone: each is classified once (every send checks
+    its endpoint's addresses again).
     """
     if isinstance(ip, ipaddress.IPv4Address):
         for network, reason in _IPV4_RULES:
@@ -232,6 +235,7 @@ def check_address(ip: IPAddress, *, allow_private: bool, host: str | None = None
 # Characters no valid URL contains raw. A backslash is refused because browsers and
 # WHATWG parsers read it as "/" while urllib does not: two parsers, two hosts.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _DEC = frozenset("0123456789")
 _OCT = frozenset("01234567")
@@ -387,6 +391,8 @@ def check_url(url: str, *, allow_private: bool, allow_http: bool) -> ParsedTarge
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
+    # A request line is ASCII: other characters go as their UTF-8 bytes, percent-encoded.
+    path = _NOT_ASCII.sub(lambda found: quote(found.group()), path)
     return ParsedTarget(scheme=scheme, host=host, port=port, path=path, ip=ip)  # type: ignore[arg-type]
 
 

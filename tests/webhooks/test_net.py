@@ -319,6 +319,9 @@ def test_parsed_target_is_normalised() -> None:
     )
     assert target.host_header == "xn--bcher-kva.example:8443"
     assert target.url == "https://xn--bcher-kva.example:8443/a/b?c=d"
+    # A request line is ASCII: anything else in the path or query goes percent-encoded, as UTF-8.
+    assert net.check_url("https://example.org/hooks/café?to=Zürich", allow_private=False,
+                         allow_http=False).path == "/hooks/caf%C3%A9?to=Z%C3%BCrich"
     v6 = net.check_url("https://[2606:4700:4700:0::1111]/", allow_private=False, allow_http=False)
     assert v6.host_header == "[2606:4700:4700::1111]"
     assert net.check_url("https://0x08.010.0x8.8", allow_private=False, allow_http=False).host == "8.8.8.8"
@@ -651,6 +654,14 @@ async def test_the_host_header_is_the_original_name_when_connecting_by_address()
     assert resolver.asked == [("receiver.test", server.port)]
     assert server.requests[0][0].startswith(b"POST /hooks/cyberspotter?x=1 HTTP/1.1\r\n")
     assert server.header("host") == f"receiver.test:{server.port}"
+
+
+@pytest.mark.anyio
+async def test_a_path_with_other_than_ascii_goes_percent_encoded() -> None:
+    async with Server(respond("204 No Content")) as server:
+        result = await local_send(server.url("/hooks/café?to=Zürich"))
+    assert result.status_code == 204
+    assert server.requests[0][0].startswith(b"POST /hooks/caf%C3%A9?to=Z%C3%BCrich HTTP/1.1\r\n")
 
 
 @pytest.mark.anyio
