@@ -8,8 +8,9 @@ execution only binds values. They run on a Connection, not through the ORM sessi
 
 The statements that take a list are built twice, for PostgreSQL and for SQLite
 (`app.db_lists`): on PostgreSQL the list is one array parameter, so that each statement
-keeps one text and psycopg prepares it on the server; `STATEMENTS.of(connection)` gives
-the set for a connection's engine.
+keeps one text and psycopg prepares it on the server. `STATEMENTS.for_postgres(...)` (or
+`.of(connection)`) gives the set for an engine; on PostgreSQL it also reads the candidates
+each endpoint's first few at a time (`_pending_per_company`).
 
 Rarer paths (withdrawing a referral, recording a failure with its retry schedule and the
 endpoint's health) stay in the dispatcher and ``app.webhooks.delivery`` as ORM code.
