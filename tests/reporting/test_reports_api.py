@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.models import Listing, Report, Role, utcnow
+from app.models import AuditEntry, Listing, Report, Role, utcnow
 from tests.factories import auth_headers, make_user
 from tests.reporting.factories import EBAY_URL, ELEPHANT, GREY_PARROT, create_report, report_payload
 
@@ -63,6 +63,20 @@ def test_another_volunteer_reporting_a_known_listing_is_a_duplicate(client, db, 
     assert second["id"] != first["id"]
     # The first report does not become a duplicate of the second.
     assert client.get(f"/api/v1/reports/{first['id']}", headers=headers).json()["duplicate"] is False
+
+
+def test_each_report_has_its_audit_line(client, db, headers, volunteer):
+    first = create_report(client, headers)
+    other = make_user(db, certified=True)
+    second = create_report(client, auth_headers(client, other))
+    with db.session() as session:
+        lines = session.query(AuditEntry).filter_by(action="report.submitted").order_by(AuditEntry.id).all()
+    assert [(line.entity_type, line.entity_id, line.actor_id) for line in lines] == [
+        ("report", str(first["id"]), volunteer.id), ("report", str(second["id"]), other.id)]
+    assert [line.after for line in lines] == [
+        {"listing_id": first["listing_id"], "new_listing": True, "evidence": 0},
+        {"listing_id": first["listing_id"], "new_listing": False, "evidence": 0},
+    ]
 
 
 def test_the_same_volunteer_reporting_again_gets_409_with_a_link_to_the_first_report(client, headers):
