@@ -148,6 +148,13 @@ async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _url_text(url: httpcore.URL) -> str:
+    """The URL as text (an IPv6 address in brackets), for a test's httpx transport."""
+    host = url.host.decode()
+    host = f"[{host}]" if ":" in host else host
+    return f"{url.scheme.decode()}://{host}:{url.port}{url.target.decode()}"
+
+
 @functools.lru_cache(maxsize=1024)
 def _checked_url(url: str, allow_private: bool, allow_http: bool) -> ParsedTarget:
     """`check_url`, parsed once per endpoint URL: it looks at the text alone (its addresses
@@ -456,9 +463,7 @@ class WebhookTransport:
     ) -> AsyncIterator[_Answer]:
         """POST and stream the answer: through httpcore, or through the test's httpx transport."""
         if self._custom_transport is not None:
-            host = url.host.decode()
-            text = f"{url.scheme.decode()}://{f'[{host}]' if ':' in host else host}:{url.port}{url.target.decode()}"
-            request = httpx.Request("POST", text, headers=headers, content=body, extensions=extensions)
+            request = httpx.Request("POST", _url_text(url), headers=headers, content=body, extensions=extensions)
             response = await self._custom_transport.handle_async_request(request)
             try:
                 yield _Answer(response.status_code, dict(response.headers), _raw_chunks(response))
