@@ -29,19 +29,34 @@ def record(
 
     One prebuilt INSERT rather than an object for the unit of work: every change writes a
     line, and a flush of its own cost several times the statement."""
-    label = actor_label or (actor.role if actor is not None else "system")
     session.connection().execute(_INSERT, {
-        "at": at or utcnow(),
-        "actor_id": actor.id if actor is not None else None,
-        "actor_company_id": actor_company_id,
-        "actor_label": label,
-        "action": action,
+        **line_values(action=action, actor=actor, actor_company_id=actor_company_id, actor_label=actor_label,
+                      reason=reason, at=at),
         "entity_type": entity_type,
         "entity_id": str(entity_id),
         "before": _jsonable(before),
         "after": _jsonable(after),
-        "reason": reason,
     })
+
+
+def line_values(
+    *,
+    action: str,
+    actor: User | None = None,
+    actor_company_id: int | None = None,
+    actor_label: str | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An audit line's columns but what it is about (entity_type, entity_id, before, after)."""
+    return {
+        "at": at or utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_company_id": actor_company_id,
+        "actor_label": actor_label or (actor.role if actor is not None else "system"),
+        "action": action,
+        "reason": reason,
+    }
 
 
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]

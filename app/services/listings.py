@@ -162,6 +162,24 @@ def find_or_create(
     locked. Most reports are of a listing nobody reported before: they make one statement
     instead of a lookup that finds nothing and then the INSERT.
     """
+    listing = draft(session, canonical=canonical, now=now, first_report=first_report, content=content,
+                    reporter_records=reporter_records)
+    if insert_new(session, listing):
+        return listing, True
+    return existing_locked(session, canonical), False
+
+
+def draft(
+    session: Session,
+    *,
+    canonical: CanonicalURL,
+    now: datetime,
+    first_report: Report,
+    content: object | None,
+    reporter_records: list[priority.TrackRecord] | None = None,
+) -> Listing:
+    """A new listing of this canonical URL with `first_report` as its only report, its queue
+    figures computed; not written."""
     listing = Listing(
         url_hash=url_hash(canonical.canonical_url),
         canonical_url=canonical.canonical_url,
@@ -177,14 +195,25 @@ def find_or_create(
     refresh_aggregates(session, listing=listing, content=content, now=now, reports=[first_report],
                        records=reporter_records, write=False)
     listing.queue_rank = queue_rank(listing.priority, listing.first_reported_at)
+    return listing
+
+
+def insert_new(session: Session, listing: Listing) -> bool:
+    """Write a drafted listing unless its URL has one already (then False, nothing written)."""
     statement = _INSERT_NEW_LISTING[session.get_bind().dialect.name]
     listing.id = session.connection().execute(statement, column_values(listing)).scalar()
-    if listing.id is not None:
-        return attach_written(session, listing), True
+    if listing.id is None:
+        return False
+    attach_written(session, listing)
+    return True
+
+
+def existing_locked(session: Session, canonical: CanonicalURL) -> Listing:
+    """The listing an insert found in place (see `insert_new`), read and locked."""
     existing = locked_by_url(session, canonical.canonical_url)
     if existing is None:
         raise RuntimeError(f"listing {canonical.canonical_url!r} neither inserted nor found")
-    return existing, False
+    return existing
 
 
 _INSERT_NEW_LISTING = {

@@ -22,7 +22,7 @@ from app.errors import Conflict, Invalid, NotFound, RateLimited
 from app.i18n import _, format_datetime
 from app.models import Company, Evidence, Listing, Report, User, attach_written, column_values, utcnow
 from app.schemas.reports import ReportCreate
-from app.services import audit, evidence, listings, report_fields
+from app.services import audit, evidence, first_report, listings, report_fields
 from app.services.evidence import Upload
 from app.services.urls import CanonicalURL, InvalidListingURL
 
@@ -118,37 +118,52 @@ def submit(
         listing_text=fields.listing_text,
         notes=fields.notes,
     )
-    # From here the listing is locked: concurrent reports of it wait, and their counts add up.
-    listing, created = listings.find_or_create(session, canonical=canonical, now=now, first_report=report,
-                                               content=content, reporter_records=standing.records)
-    earlier = [] if created else listings.reports_of(session, listing.id)  # type: ignore[arg-type]
-    _refuse_second_report(session, next((r for r in earlier if r.reporter_id == reporter.id), None))
-    report.listing_id = listing.id  # type: ignore[assignment]
-    # One prebuilt INSERT, not a flush of the unit of work (several times the statement's cost).
-    report.id = session.connection().execute(_INSERT_REPORT, column_values(report)).scalar_one()
-    attach_written(session, report)
-    stored = evidence.store(session, report=report, images=images, settings=settings, now=now)
-    # A listing that existed has reports by others (a second one by this volunteer was refused above).
-    duplicate = not created
+    listing = listings.draft(session, canonical=canonical, now=now, first_report=report, content=content,
+                             reporter_records=standing.records)
+    if first_report.supported(session):
+        created = first_report.write(session, listing=listing, report=report, reporter=reporter,
+                                     evidence_count=len(images))
+    else:
+        created = listings.insert_new(session, listing)
+        if created:
+            _write_report(session, report=report, listing=listing, new_listing=True, reporter=reporter,
+                          evidence_count=len(images))
     if not created:
+        # From here the listing is locked: concurrent reports of it wait, and their counts add up.
+        listing = listings.existing_locked(session, canonical)
+        earlier = listings.reports_of(session, listing.id)  # type: ignore[arg-type]
+        _refuse_second_report(session, next((r for r in earlier if r.reporter_id == reporter.id), None))
+        _write_report(session, report=report, listing=listing, new_listing=False, reporter=reporter,
+                      evidence_count=len(images))
+        # Its other reports are by others (a second one by this volunteer was refused above).
         listings.refresh_aggregates(session, listing=listing, content=content, now=now, reports=[*earlier, report])
-    audit.record(
-        session,
-        action="report.submitted",
-        entity_type="report",
-        entity_id=report.id,  # type: ignore[arg-type]
-        actor=reporter,
-        after={"listing_id": listing.id, "new_listing": created, "evidence": len(stored)},
-    )
+    stored = evidence.store(session, report=report, images=images, settings=settings, now=now)
     view = ReportView(
         report=report,
         listing=listing,
-        duplicate=duplicate,
+        duplicate=not created,
         platform_name=canonical.platform_name,
         species_name=species_name(content, report.species_id),
         evidence_count=len(stored),
     )
     return Submission(view=view, canonical=canonical, evidence=stored)
+
+
+def _write_report(session: Session, *, report: Report, listing: Listing, new_listing: bool, reporter: User,
+                  evidence_count: int) -> None:
+    """The report of a listing written, and its audit line (as `first_report.write` does both)."""
+    report.listing_id = listing.id  # type: ignore[assignment]
+    # One prebuilt INSERT, not a flush of the unit of work (several times the statement's cost).
+    report.id = session.connection().execute(_INSERT_REPORT, column_values(report)).scalar_one()
+    attach_written(session, report)
+    audit.record(
+        session,
+        action=first_report.ACTION,
+        entity_type="report",
+        entity_id=report.id,  # type: ignore[arg-type]
+        actor=reporter,
+        after={"listing_id": listing.id, "new_listing": new_listing, "evidence": evidence_count},
+    )
 
 
 _INSERT_REPORT = insert(Report.__table__).returning(Report.__table__.c.id)  # type: ignore[attr-defined]

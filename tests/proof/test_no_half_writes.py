@@ -28,7 +28,7 @@ from app.models import (
     Report,
     Role,
 )
-from app.services import audit
+from app.services import audit, evidence
 from tests.conftest import csrf_token
 from tests.factories import auth_headers, make_user, web_login
 from tests.referrals.factories import make_company
@@ -71,18 +71,34 @@ def fail_at(monkeypatch, action: str, error: Exception) -> dict[str, Any]:  # ty
     return seen
 
 
+def fail_after_storing_evidence(monkeypatch, error: Exception) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Make a report fail just after its last write (its pictures, if any); returns what the
+    transaction held at that moment."""
+    real = evidence.store
+    seen: dict[str, Any] = {}
+
+    def store(session, **values):  # type: ignore[no-untyped-def]
+        real(session, **values)
+        seen.update({model.__name__: session.execute(select(func.count()).select_from(model)).scalar_one()
+                     for model in COUNTED})
+        raise error
+
+    monkeypatch.setattr(evidence, "store", store)
+    return seen
+
+
 def evidence_files(settings) -> list[Path]:  # type: ignore[no-untyped-def]
     root = settings.evidence_dir
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
-def test_a_report_that_fails_at_its_audit_entry_leaves_no_listing_or_report(
+def test_a_report_that_fails_after_its_rows_are_written_leaves_no_listing_or_report(
     failing_client, db, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     volunteer = make_user(db, certified=True)
     headers = auth_headers(failing_client, volunteer)
     before = counts(db)
-    seen = fail_at(monkeypatch, "report.submitted", DiskFull("no space left on device"))
+    seen = fail_after_storing_evidence(monkeypatch, DiskFull("no space left on device"))
 
     response = failing_client.post("/api/v1/reports", headers=headers, json={
         "listing_url": EBAY_URL, "species_id": ELEPHANT, "confidence": "high", "notes": "carved tusk"})
@@ -90,6 +106,7 @@ def test_a_report_that_fails_at_its_audit_entry_leaves_no_listing_or_report(
     assert response.status_code == 500
     assert "went wrong on our side" in response.json()["detail"]
     assert seen["Listing"] == before["Listing"] + 1 and seen["Report"] == before["Report"] + 1  # half way
+    assert seen["AuditEntry"] == before["AuditEntry"] + 1
     assert counts(db) == before
 
 
@@ -99,7 +116,7 @@ def test_a_report_form_with_a_screenshot_that_fails_leaves_no_rows_and_no_files(
     web_login(failing_client, make_user(db, certified=True))
     token = csrf_token(failing_client, "/report")
     before = counts(db)
-    seen = fail_at(monkeypatch, "report.submitted", DiskFull("no space left on device"))
+    seen = fail_after_storing_evidence(monkeypatch, DiskFull("no space left on device"))
 
     response = failing_client.post(
         "/report",

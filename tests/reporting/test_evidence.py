@@ -232,14 +232,14 @@ def test_who_may_see_a_picture(client, db, headers, report, role, status):
 
 
 def test_pictures_of_a_report_that_fails_after_storing_are_deleted_again(client, db, settings, monkeypatch):
-    from app.services import audit
+    store = evidence_service.store
 
-    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def failing_after_storing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        store(*args, **kwargs)
         raise RuntimeError("database went away")
 
     web_login(client, make_user(db, certified=True))
-    # The audit line is the last write of a report, after its pictures are stored.
-    monkeypatch.setattr(audit, "record", failing)
+    monkeypatch.setattr(evidence_service, "store", failing_after_storing)
     with pytest.raises(RuntimeError):
         post_form(client, "/report", {"listing_url": "https://www.etsy.com/listing/424242424/x",
                                       "species_id": "panthera-tigris"},
@@ -247,6 +247,21 @@ def test_pictures_of_a_report_that_fails_after_storing_are_deleted_again(client,
     assert not [path for path in settings.evidence_dir.rglob("*") if path.is_file()]
     with db.session() as session:
         assert session.query(Evidence).count() == 0
+
+
+def test_a_report_sent_with_pictures_counts_them_in_its_audit_line(client, db):
+    from app.models import AuditEntry
+
+    web_login(client, make_user(db, certified=True))
+    response = post_form(client, "/report", {"listing_url": "https://www.etsy.com/listing/434343434/x",
+                                             "species_id": "panthera-tigris"},
+                         files=[("evidence", ("a.jpg", plain_jpeg(), "image/jpeg")),
+                                ("evidence", ("b.jpg", plain_jpeg(), "image/jpeg"))], from_path="/report")
+    assert response.status_code in (200, 303)
+    with db.session() as session:
+        line = session.query(AuditEntry).filter_by(action="report.submitted").one()
+        assert session.query(Evidence).count() == 2
+    assert line.after["evidence"] == 2 and line.after["new_listing"] is True
 
 
 def test_a_tall_picture_is_cleaned_the_same_way():
