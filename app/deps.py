@@ -14,9 +14,10 @@ from app.content import TrainingContent
 from app.db import Database
 from app.errors import DomainError, Forbidden, NotAuthenticated
 from app.i18n import _, format_date
-from app.models import Company, Role, User, UserSession
+from app.models import Company, Role, User, UserSession, utcnow
 from app.security import hash_api_key
-from app.services import accounts, training
+from app.services import accounts, reporters, reports, training
+from app.services.reporters import Reporter
 
 # Dependencies that only look at what the request already holds are `async def`: FastAPI runs
 # a plain `def` dependency in the thread pool, a hop that costs more than such a check.
@@ -74,14 +75,18 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _credentials(request: Request) -> tuple[str | None, str]:
+    """The token and its kind: the API reads only the Bearer token, pages only the cookie."""
+    if is_api_request(request):
+        return _bearer_token(request), "api"
+    return request.cookies.get(SESSION_COOKIE), "web"
+
+
 def get_optional_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
-    """The person behind this request: the API reads only the Bearer token, pages only the cookie."""
+    """The person behind this request."""
     if hasattr(request.state, "user"):
         return request.state.user
-    if is_api_request(request):
-        token, kind = _bearer_token(request), "api"
-    else:
-        token, kind = request.cookies.get(SESSION_COOKIE), "web"
+    token, kind = _credentials(request)
     found = accounts.user_for_token(session, token=token, kind=kind, settings=settings) if token else None
     user, user_session = found if found else (None, None)
     request.state.user = user
@@ -90,6 +95,20 @@ def get_optional_user(request: Request, session: SessionDep, settings: SettingsD
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_optional_reporter(request: Request, session: SessionDep, settings: SettingsDep) -> Reporter | None:
+    """The person behind a report request, as `get_optional_user` finds them, with their
+    standing read in the same statement (`reports.submit` takes it)."""
+    token, kind = _credentials(request)
+    since = utcnow() - reports.LIMIT_WINDOW
+    found = reporters.for_token(session, token=token, kind=kind, settings=settings, since=since) if token else None
+    request.state.user = found.user if found else None
+    request.state.user_session = found.user_session if found else None
+    return found
+
+
+OptionalReporter = Annotated[Reporter | None, Depends(get_optional_reporter)]
 
 
 async def require_user(user: OptionalUser) -> User:
@@ -122,6 +141,19 @@ async def require_admin(user: CurrentUser) -> User:
 
 async def require_certified(user: CurrentUser) -> User:
     """Reporting needs a current certification; experts and admins are not gated."""
+    _check_certified(user)
+    return user
+
+
+async def require_certified_reporter(reporter: OptionalReporter) -> Reporter:
+    """As `require_certified`, for the routes that submit reports."""
+    if reporter is None:
+        raise NotAuthenticated(_("Please log in first."))
+    _check_certified(reporter.user)
+    return reporter
+
+
+def _check_certified(user: User) -> None:
     if not training.is_certified(user):
         if user.certified_until is None:
             message = _("Reporting opens once you have passed the training quiz. Start with the lessons at /training.")
@@ -134,12 +166,12 @@ async def require_certified(user: CurrentUser) -> User:
             extra={"training_url": "/training",
                    "certified_until": user.certified_until.isoformat() if user.certified_until else None},
         )
-    return user
 
 
 CurrentExpert = Annotated[User, Depends(require_expert)]
 CurrentAdmin = Annotated[User, Depends(require_admin)]
 CertifiedVolunteer = Annotated[User, Depends(require_certified)]
+CertifiedReporter = Annotated[Reporter, Depends(require_certified_reporter)]
 
 
 async def get_content(request: Request) -> TrainingContent:

@@ -30,6 +30,7 @@ _LEVELS = {
     deps.require_admin: "admin",
     deps.require_expert: "expert",
     deps.require_certified: "certified",
+    deps.require_certified_reporter: "certified",
     deps.require_user: "user",
 }
 _FORBIDDEN_TEXT = {

@@ -144,22 +144,25 @@ _SESSION_WITH_USER = (
 
 
 def user_for_token(session: Session, *, token: str, kind: str, settings: Settings) -> tuple[User, UserSession] | None:
+    """The user and session of a valid token of this kind, or None."""
     claims = security.decode_token(token, key=settings.signing_key, kind=kind)
     if claims is None:
         return None
     # One statement for the session and its user (a session's user always exists: ON DELETE CASCADE).
     row = session.execute(_SESSION_WITH_USER, {"session_id": claims.session_id}).first()
-    if row is None:
+    if row is None or not is_live(row[0], row[1], claims=claims):
         return None
     record, user = row
-    now = utcnow()
-    if record.user_id != claims.user_id or record.kind != kind:
-        return None
-    if record.revoked_at is not None or record.expires_at <= now:
-        return None
-    if user.is_deleted:
-        return None
     return user, record
+
+
+def is_live(record: UserSession, user: User, *, claims: security.TokenClaims) -> bool:
+    """Whether a session read for a token's claims still lets that token in."""
+    if record.user_id != claims.user_id or record.kind != claims.kind:
+        return False
+    if record.revoked_at is not None or record.expires_at <= utcnow():
+        return False
+    return not user.is_deleted
 
 
 def end_session(session: Session, *, session_id: str) -> None:

@@ -83,13 +83,16 @@ _TRACK_RECORDS = (
 )
 _TRACK_RECORDS_EXCLUDING = _TRACK_RECORDS.where(Report.listing_id != bindparam("exclude_listing_id"))
 _RECENT = Report.created_at > bindparam("since")
+# A reporter's standing, aggregated over their reports joined with the reports' listings
+# (`standing_of` reads a row of these).
+STANDING_COLUMNS = (
+    func.count(case((_RECENT, 1))),
+    func.min(case((_RECENT, Report.created_at))),
+    func.count(case((Listing.status.in_(tuple(DECIDED)), 1))),  # type: ignore[attr-defined]
+    func.count(case((Listing.status.in_(tuple(CONFIRMED)), 1))),  # type: ignore[attr-defined]
+)
 _REPORTER_STANDING = (
-    select(
-        func.count(case((_RECENT, 1))),
-        func.min(case((_RECENT, Report.created_at))),
-        func.count(case((Listing.status.in_(tuple(DECIDED)), 1))),  # type: ignore[attr-defined]
-        func.count(case((Listing.status.in_(tuple(CONFIRMED)), 1))),  # type: ignore[attr-defined]
-    )
+    select(*STANDING_COLUMNS)
     .join(Listing, Listing.id == Report.listing_id)
     .where(Report.reporter_id == bindparam("reporter_id"))
 )
@@ -321,9 +324,11 @@ class ReporterStanding:
 
 def reporter_standing(session: Session, *, reporter_id: int, since: datetime) -> ReporterStanding:
     """One query (each of these was a round trip of its own, on every report)."""
-    recent, oldest, decided, confirmed = session.execute(
-        _REPORTER_STANDING, {"reporter_id": reporter_id, "since": since}
-    ).one()
+    return standing_of(*session.execute(_REPORTER_STANDING, {"reporter_id": reporter_id, "since": since}).one())
+
+
+def standing_of(recent: int, oldest: datetime | None, decided: int, confirmed: int) -> ReporterStanding:
+    """The standing in a row of STANDING_COLUMNS."""
     return ReporterStanding(recent=int(recent), oldest_recent=oldest,
                             record=priority.TrackRecord(decided=int(decided), confirmed=int(confirmed)))
 

@@ -28,6 +28,7 @@ from app.services.urls import CanonicalURL, InvalidListingURL
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+LIMIT_WINDOW = timedelta(hours=1)  # settings.reports_per_hour counts the reports in this window
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,11 @@ def submit(
     settings: Settings,
     field_errors: dict[str, str] | None = None,
     now: datetime | None = None,
+    standing: listings.ReporterStanding | None = None,
 ) -> Submission:
     """Record a report (and its pictures). Raises Invalid (all field errors in
-    `extra["errors"]`), TooLarge, RateLimited or Conflict (already reported by this volunteer)."""
+    `extra["errors"]`), TooLarge, RateLimited or Conflict (already reported by this volunteer).
+    `standing`: the reporter's, if the caller read it already (`reporters.for_token`)."""
     now = now or utcnow()
     errors = dict(field_errors or {})
     canonical = None
@@ -95,7 +98,8 @@ def submit(
     fields = report_fields.validate(data, content=content, errors=errors)
     assert canonical is not None  # validate raised otherwise
 
-    standing = listings.reporter_standing(session, reporter_id=reporter.id, since=now - timedelta(hours=1))  # type: ignore[arg-type]
+    if standing is None:
+        standing = listings.reporter_standing(session, reporter_id=reporter.id, since=now - LIMIT_WINDOW)  # type: ignore[arg-type]
     check_rate_limit(standing, settings=settings, now=now)
     if uploads:
         # Refuse a second report before spending time on its pictures.
@@ -174,7 +178,7 @@ def check_rate_limit(standing: listings.ReporterStanding, *, settings: Settings,
     count, oldest = standing.recent, standing.oldest_recent
     if count < settings.reports_per_hour:
         return
-    retry_after = int(((oldest or now) + timedelta(hours=1) - now).total_seconds()) + 1
+    retry_after = int(((oldest or now) + LIMIT_WINDOW - now).total_seconds()) + 1
     raise RateLimited(
         _("You have sent %(n)s reports in the last hour, the most we take. Thank you! Please try again in "
           "%(minutes)s minutes.", n=count, minutes=max(1, round(retry_after / 60))),

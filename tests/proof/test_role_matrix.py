@@ -1,8 +1,8 @@
 """Every route × every role, generated from the app's route table.
 
 The guard a route needs is read from its dependency tree (require_user, require_certified,
-require_expert, require_admin, require_company), so a new route is covered the moment it is
-added, and a route that forgets its guard shows up as "public" in the printed table.
+require_certified_reporter, require_expert, require_admin, require_company), so a new route
+is covered the moment it is added, and a route that forgets its guard shows up as "public" in the printed table.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ LEVELS = {
     deps.require_admin: "admin",
     deps.require_expert: "expert",
     deps.require_certified: "certified",
+    deps.require_certified_reporter: "certified",
     deps.require_user: "user",
     deps.require_company: "company",
 }

@@ -261,3 +261,22 @@ def test_a_grey_parrot_report_scores_higher_than_a_walrus_product(client, db, he
                            species_id="odobenus-rosmarus", live_animal=False, listing_title="Scrimshaw")
     with db.session() as session:
         assert session.get(Listing, parrot["listing_id"]).priority > session.get(Listing, walrus["listing_id"]).priority
+
+
+def test_a_token_logged_out_cannot_report(client, headers):
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    response = client.post("/api/v1/reports", json=report_payload(), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_a_new_listing_starts_from_its_reporters_track_record(client, db, headers):
+    first = [create_report(client, headers, listing_url=f"https://www.etsy.com/listing/{n}0000001/x") for n in range(1, 5)]
+    with db.transaction() as session:
+        for report, status in zip(first, ["confirmed", "removed", "rejected", "pending"], strict=True):
+            session.get(Listing, report["listing_id"]).status = status
+    fifth = create_report(client, headers, listing_url="https://www.etsy.com/listing/50000001/x")
+    with db.session() as session:
+        reasons = session.get(Listing, fifth["listing_id"]).priority_reasons
+    # Three decided reports, two confirmed: (2 + 1) / (3 + 2).
+    assert "track_record:60" in reasons.split(",")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from app.deps import CertifiedVolunteer, CurrentUser, SessionDep, SettingsDep
+from app.deps import CertifiedReporter, CurrentUser, SessionDep, SettingsDep
 from app.routes.uploads import UploadLimitedRoute, max_upload_files
 from app.schemas.common import ErrorPublic, Page
 from app.schemas.reports import (
@@ -104,7 +104,7 @@ def report_detail(request: Request, session: SessionDep, view: ReportView) -> Re
     },
 )
 async def create_report(
-    data: ReportCreate, reporter: CertifiedVolunteer, session: SessionDep, settings: SettingsDep,
+    data: ReportCreate, reporter: CertifiedReporter, session: SessionDep, settings: SettingsDep,
     request: Request, response: Response,
 ) -> ReportPublic:
     """Report a listing. The URL is canonicalised and its platform recognised; a listing someone
@@ -113,7 +113,8 @@ async def create_report(
     # The database work in a worker thread; the answer built here. (A plain `def` endpoint
     # costs one more hand-off: FastAPI then validates its answer in the thread pool too.)
     submission = await run_in_threadpool(partial(
-        reports.submit, session, reporter=reporter, data=data, content=request.app.state.content, settings=settings))
+        reports.submit, session, reporter=reporter.user, standing=reporter.standing, data=data,
+        content=request.app.state.content, settings=settings))
     response.headers["Location"] = f"/api/v1/reports/{submission.report.id}"
     return report_public(submission.view)
 
