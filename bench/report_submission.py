@@ -14,7 +14,7 @@ title, and one in five a listing someone else already reported (the duplicate pa
 The ceiling: the same clients post to `POST /bench/ceiling`, a bare endpoint of the same
 app doing one INSERT in the same per-request transaction (no authentication, no logic).
 Throughput is completed 2xx answers per second; latencies are per request. The endpoints
-take turns (--rounds, 3 by default, sharing --seconds) so that a slower moment of a shared
+take turns (--rounds, 6 by default, sharing --seconds: 5 s each) so that a slower moment of a shared
 machine falls on both; besides the ratio of the totals, the median of the rounds' ratios is
 printed. Target: report submission at least half the ceiling.
 """
@@ -237,8 +237,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
     parser.add_argument("--volunteers", type=int, default=16, help="concurrent volunteers (default %(default)s)")
-    parser.add_argument("--seconds", type=float, default=15, help="timed seconds per endpoint (default %(default)s)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--seconds", type=float, default=30, help="timed seconds per endpoint (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=6,
                         help="rounds the endpoints take turns in, sharing --seconds (default %(default)s)")
     parser.add_argument("--identities", type=int, default=25,
                         help="volunteers each client takes turns with, to stay under 60 reports an hour each "
