@@ -100,8 +100,9 @@ def _listing(context: DemoContext, url: str, species_id: str, finding: str, days
     reported_at = utcnow() - timedelta(days=days_ago)
     report = Report(reporter_id=getattr(volunteer, "id", None), original_url=url, species_id=species_id,
                     confidence="high", created_at=reported_at, notes="Found while searching for 'bone carving'.")
-    listing, _created = listings.find_or_create(session, canonical=canonical, now=reported_at, first_report=report,
-                                                content=context.content)
+    listing = listings.draft(session, canonical=canonical, now=reported_at, first_report=report, content=context.content)
+    if not listings.insert_new(session, listing):
+        listing = listings.existing_locked(session, canonical)
     report.listing_id = listing.id  # type: ignore[assignment]
     session.add(report)
     session.flush()

@@ -2,8 +2,8 @@
 of their reports kept up to date for the review queue.
 
 Two volunteers may report a new listing at the same moment. The listing's URL hash is
-unique, so the second insert fails; it runs inside a SAVEPOINT, and on that failure the
-second report attaches to the listing the first one created. Aggregates are recomputed
+unique, so the second insert does nothing (`ON CONFLICT DO NOTHING`, waiting for the first
+to commit), and the second report attaches to the listing the first one created. Aggregates are recomputed
 from all reports of the listing with the listing row locked (FOR UPDATE on PostgreSQL;
 SQLite serialises writers anyway), so concurrent reports never lose a count.
 """
@@ -147,31 +147,6 @@ def locked_by_url(session: Session, canonical_url: str) -> Listing | None:
     return session.execute(_LOCKED_BY_URL_HASH, {"url_hash": url_hash(canonical_url)}).scalars().first()
 
 
-def find_or_create(
-    session: Session,
-    *,
-    canonical: CanonicalURL,
-    now: datetime,
-    first_report: Report,
-    content: object | None,
-    reporter_records: list[priority.TrackRecord] | None = None,
-) -> tuple[Listing, bool]:
-    """The listing of this canonical URL, locked for update; True when it was just created.
-
-    The listing is written whole, its queue figures already computed from `first_report`
-    (the report about to be written; `reporter_records`: its reporter's track record, if
-    the caller has it), in one INSERT that does nothing if the URL has a listing already
-    (or gets one meanwhile: that insert makes ours wait); then that listing is read and
-    locked. Most reports are of a listing nobody reported before: they make one statement
-    instead of a lookup that finds nothing and then the INSERT.
-    """
-    listing = draft(session, canonical=canonical, now=now, first_report=first_report, content=content,
-                    reporter_records=reporter_records)
-    if insert_new(session, listing):
-        return listing, True
-    return existing_locked(session, canonical), False
-
-
 def draft(
     session: Session,
     *,
@@ -202,7 +177,12 @@ def draft(
 
 
 def insert_new(session: Session, listing: Listing) -> bool:
-    """Write a drafted listing unless its URL has one already (then False, nothing written)."""
+    """Write a drafted listing unless its URL has one already (then False, nothing written).
+
+    One INSERT that does nothing if the URL has a listing (or gets one meanwhile: that
+    insert makes ours wait; `existing_locked` then reads it). Most reports are of a listing
+    nobody reported before: they make one statement instead of a lookup that finds nothing
+    and then the INSERT."""
     statement = _INSERT_NEW_LISTING[session.get_bind().dialect.name]
     listing.id = session.connection().execute(statement, column_values(listing)).scalar()
     if listing.id is None:
