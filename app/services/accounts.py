@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from app import security
@@ -145,18 +146,31 @@ _SESSION_WITH_USER = (
 
 def user_for_token(session: Session, *, token: str, kind: str, settings: Settings) -> tuple[User, UserSession] | None:
     """The user and session of a valid token of this kind, or None."""
-    claims = security.decode_token(token, key=settings.signing_key, kind=kind)
-    if claims is None:
-        return None
     # One statement for the session and its user (a session's user always exists: ON DELETE CASCADE).
-    row = session.execute(_SESSION_WITH_USER, {"session_id": claims.session_id}).first()
-    if row is None or not is_live(row[0], row[1], claims=claims):
+    row = session_row_for_token(session, _SESSION_WITH_USER, token=token, kind=kind, settings=settings)
+    if row is None:
         return None
     record, user = row
     return user, record
 
 
-def is_live(record: UserSession, user: User, *, claims: security.TokenClaims) -> bool:
+def session_row_for_token(
+    session: Session, statement: Select[Any], *, token: str, kind: str, settings: Settings, **params: Any
+) -> Row[Any] | None:
+    """The row `statement` reads for a valid token of this kind, or None.
+
+    `statement` selects the UserSession and its User first (any columns may follow), for the
+    bound `session_id` and `params`."""
+    claims = security.decode_token(token, key=settings.signing_key, kind=kind)
+    if claims is None:
+        return None
+    row = session.execute(statement, {"session_id": claims.session_id, **params}).first()
+    if row is None or not _is_live(row[0], row[1], claims=claims):
+        return None
+    return row
+
+
+def _is_live(record: UserSession, user: User, *, claims: security.TokenClaims) -> bool:
     """Whether a session read for a token's claims still lets that token in."""
     if record.user_id != claims.user_id or record.kind != claims.kind:
         return False

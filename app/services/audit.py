@@ -30,33 +30,22 @@ def record(
     One prebuilt INSERT rather than an object for the unit of work: every change writes a
     line, and a flush of its own cost several times the statement."""
     session.connection().execute(_INSERT, {
-        **line_values(action=action, actor=actor, actor_company_id=actor_company_id, actor_label=actor_label,
-                      reason=reason, at=at),
+        "at": at or utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_company_id": actor_company_id,
+        "actor_label": actor_label_of(actor, actor_label),
+        "action": action,
         "entity_type": entity_type,
         "entity_id": str(entity_id),
         "before": _jsonable(before),
         "after": _jsonable(after),
+        "reason": reason,
     })
 
 
-def line_values(
-    *,
-    action: str,
-    actor: User | None = None,
-    actor_company_id: int | None = None,
-    actor_label: str | None = None,
-    reason: str | None = None,
-    at: datetime | None = None,
-) -> dict[str, Any]:
-    """An audit line's columns but what it is about (entity_type, entity_id, before, after)."""
-    return {
-        "at": at or utcnow(),
-        "actor_id": actor.id if actor is not None else None,
-        "actor_company_id": actor_company_id,
-        "actor_label": actor_label or (actor.role if actor is not None else "system"),
-        "action": action,
-        "reason": reason,
-    }
+def actor_label_of(actor: User | None, actor_label: str | None = None) -> str:
+    """What a line says of who acted: the label given, or the person's role, or "system"."""
+    return actor_label or (actor.role if actor is not None else "system")
 
 
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]

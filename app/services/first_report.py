@@ -40,7 +40,7 @@ def write(session: Session, *, listing: Listing, report: Report, reporter: User,
     written) when the listing's URL has a listing already. PostgreSQL only (`supported`)."""
     values: dict[str, Any] = {f"listing_{key}": value for key, value in column_values(listing).items()}
     values |= {f"report_{key}": value for key, value in column_values(report).items() if key != "listing_id"}
-    values["audit_actor_label"] = audit.line_values(action=ACTION, actor=reporter)["actor_label"]
+    values["audit_actor_label"] = audit.actor_label_of(reporter)
     values["evidence_count"] = evidence_count
     row = session.connection().execute(_STATEMENT, values).first()
     if row is None:

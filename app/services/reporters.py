@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from app import security
 from app.config import Settings
 from app.models import Listing, Report, User, UserSession
 from app.services import accounts, listings
@@ -40,13 +39,9 @@ _SESSION_USER_AND_STANDING = (
 
 def for_token(session: Session, *, token: str, kind: str, settings: Settings, since: datetime) -> Reporter | None:
     """Like `accounts.user_for_token`, with the standing counting reports made after `since`."""
-    claims = security.decode_token(token, key=settings.signing_key, kind=kind)
-    if claims is None:
-        return None
-    row = session.execute(_SESSION_USER_AND_STANDING, {"session_id": claims.session_id, "since": since}).first()
+    row = accounts.session_row_for_token(session, _SESSION_USER_AND_STANDING, token=token, kind=kind,
+                                         settings=settings, since=since)
     if row is None:
         return None
     record, user, *standing = row
-    if not accounts.is_live(record, user, claims=claims):
-        return None
     return Reporter(user=user, user_session=record, standing=listings.standing_of(*standing))
